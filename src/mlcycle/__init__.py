@@ -1,0 +1,71 @@
+"""mlcycle: the whole machine-learning lifecycle, for classical models and LLM apps, in one tool.
+
+    import mlcycle as mc
+    client = mc.connect()
+    project = client.project("churn", kind="ml")
+    with project.start_run(name="baseline") as run:
+        run.log_params({"C": 1.0})
+        run.log_metrics({"auc": 0.91})
+
+Names are imported lazily so that ``import mlcycle`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0.dev0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "AlreadyExists": "mlcycle.core.errors",
+    "Client": "mlcycle.client.api",
+    "Conflict": "mlcycle.core.errors",
+    "IntegrityError": "mlcycle.core.errors",
+    "InvalidInput": "mlcycle.core.errors",
+    "MlcycleError": "mlcycle.core.errors",
+    "NotFound": "mlcycle.core.errors",
+    "PayloadTooLarge": "mlcycle.core.errors",
+    "PermissionDenied": "mlcycle.core.errors",
+    "Project": "mlcycle.client.api",
+    "Run": "mlcycle.client.api",
+    "Unauthenticated": "mlcycle.core.errors",
+    "ValidationFailed": "mlcycle.core.errors",
+    "active_run": "mlcycle.client.api",
+    "connect": "mlcycle.client.api",
+}
+_SUBMODULES = {"sklearn": "mlcycle.client.sklearn"}
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
+
+if TYPE_CHECKING:
+    from mlcycle.client import sklearn as sklearn
+    from mlcycle.client.api import Client, Project, Run, active_run, connect
+    from mlcycle.core.errors import (
+        AlreadyExists,
+        Conflict,
+        IntegrityError,
+        InvalidInput,
+        MlcycleError,
+        NotFound,
+        PayloadTooLarge,
+        PermissionDenied,
+        Unauthenticated,
+        ValidationFailed,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(_SUBMODULES[name])
+    else:
+        raise AttributeError(f"module 'mlcycle' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,1 @@
+"""Interfaces: the Python client (embedded or remote)."""

@@ -1,0 +1,294 @@
+"""The public tracking API: ``connect()`` gives a :class:`Client`; projects start :class:`Run` objects.
+
+The same objects work embedded (in-process store) and remote (HTTP to ``mlcycle server``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from mlcycle.client.backend import Backend
+from mlcycle.core.config import Settings, load_settings
+from mlcycle.core.errors import InvalidInput
+from mlcycle.store.events import Event
+from mlcycle.tracking.models import ArtifactInfo, MetricSeries, ProjectInfo, RunInfo
+from mlcycle.tracking.sysinfo import git_commit
+
+_active_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("mlcycle_active_run", default=None)
+
+
+def active_run() -> Run | None:
+    """The run of the innermost ``with project.start_run()`` block in this context, if any."""
+    return _active_run.get()
+
+
+def connect(
+    server_url: str | None = None,
+    *,
+    token: str | None = None,
+    home: str | Path | None = None,
+    store_url: str | None = None,
+    artifacts_url: str | None = None,
+) -> Client:
+    """A client: remote when ``server_url`` (or ``MLCYCLE_SERVER_URL``) is set, else embedded."""
+    settings = load_settings(
+        server_url=server_url, token=token, home=home, store_url=store_url, artifacts_url=artifacts_url
+    )
+    backend: Backend
+    if settings.server_url:
+        from mlcycle.client.remote import RemoteBackend
+
+        backend = RemoteBackend(settings.server_url, token=settings.token)
+    else:
+        from mlcycle.tracking.service import TrackingService
+
+        backend = TrackingService.from_settings(settings)
+    return Client(backend, settings)
+
+
+class Client:
+    """Entry point to projects and runs."""
+
+    def __init__(self, backend: Backend, settings: Settings | None = None) -> None:
+        self.backend = backend
+        self.settings = settings or load_settings()
+
+    @property
+    def is_remote(self) -> bool:
+        return bool(self.settings.server_url)
+
+    def project(self, name: str, kind: str | None = None, description: str | None = None) -> Project:
+        """Get or create a project (``kind`` 'ml' or 'llm'; 'ml' when created without one)."""
+        return Project(self, self.backend.project(name, kind=kind, description=description))
+
+    def get_project(self, ref: str) -> Project:
+        return Project(self, self.backend.get_project(ref))
+
+    def projects(self) -> list[ProjectInfo]:
+        return self.backend.list_projects()
+
+    def get_run(self, run_id: str) -> Run:
+        return Run(self, self.backend.get_run(run_id))
+
+    def search_runs(
+        self,
+        filter: str | None = None,
+        *,
+        project: str | None = None,
+        order_by: Sequence[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Run]:
+        infos = self.backend.search_runs(project, filter, order_by, limit, offset)
+        return [Run(self, i) for i in infos]
+
+    def events(
+        self, project: str | None = None, *, after_id: int | None = None, limit: int = 100, stage: str | None = None
+    ) -> list[Event]:
+        return self.backend.events(project, after_id=after_id, limit=limit, stage=stage)
+
+    def __repr__(self) -> str:
+        where = self.settings.server_url or self.settings.resolved_store_url
+        return f"<mlcycle.Client {'remote' if self.is_remote else 'embedded'} {where}>"
+
+
+class Project:
+    """A project handle: starts and searches its runs."""
+
+    def __init__(self, client: Client, info: ProjectInfo) -> None:
+        self.client = client
+        self.info = info
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def kind(self) -> str:
+        return self.info.kind
+
+    def start_run(
+        self,
+        name: str | None = None,
+        *,
+        stage: str | None = None,
+        parent: Run | str | None = None,
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> Run:
+        """Start a run; use it as a context manager so it ends FINISHED, or FAILED when the block raises.
+
+        Inside another run's ``with`` block, the new run is its child unless ``parent`` says otherwise.
+        """
+        parent_run = parent if parent is not None else active_run()
+        parent_id = parent_run.id if isinstance(parent_run, Run) else parent_run
+        info = self.client.backend.create_run(
+            self.info.name,
+            name=name,
+            stage=stage,
+            parent_run_id=parent_id,
+            git_commit=git_commit(os.getcwd()),
+            params=params,
+            tags=tags,
+        )
+        return Run(self.client, info)
+
+    def search_runs(
+        self,
+        filter: str | None = None,
+        *,
+        order_by: Sequence[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Run]:
+        """Runs of this project matching ``filter`` (grammar: docs/search.md)."""
+        return self.client.search_runs(filter, project=self.info.name, order_by=order_by, limit=limit, offset=offset)
+
+    def __repr__(self) -> str:
+        return f"<mlcycle.Project {self.info.name} ({self.info.kind})>"
+
+
+class Run:
+    """A tracked run. ``info`` is a snapshot; :meth:`refresh` reloads it."""
+
+    def __init__(self, client: Client, info: RunInfo) -> None:
+        self.client = client
+        self.info = info
+        self._token: contextvars.Token[Run | None] | None = None
+
+    # -- snapshot accessors
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def status(self) -> str:
+        return self.info.status
+
+    @property
+    def params(self) -> dict[str, str]:
+        return self.info.params
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return self.info.metrics
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return self.info.tags
+
+    def refresh(self) -> Run:
+        self.info = self.client.backend.get_run(self.info.id)
+        return self
+
+    # -- logging
+    def log_param(self, key: str, value: Any) -> None:
+        self.log_params({key: value})
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        self.client.backend.log_params(self.info.id, params)
+
+    def log_metric(self, key: str, value: float, step: int = 0, timestamp: int | None = None) -> None:
+        self.log_metrics({key: value}, step=step, timestamp=timestamp)
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int = 0, timestamp: int | None = None) -> None:
+        self.client.backend.log_metrics(self.info.id, metrics, step=step, timestamp=timestamp)
+
+    def log_metric_series(
+        self,
+        key: str,
+        values: Sequence[Any],
+        steps: Sequence[int] | None = None,
+        timestamps: Sequence[int] | None = None,
+    ) -> None:
+        """Many points of one metric at once (steps default to 0..n-1): the fast bulk path."""
+        self.client.backend.log_metric_series(self.info.id, key, values, steps=steps, timestamps=timestamps)
+
+    def log_batch(
+        self,
+        metrics: Sequence[tuple[str, Any, int, int]] = (),
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.client.backend.log_batch(self.info.id, metrics, params=params, tags=tags)
+
+    def set_tag(self, key: str, value: Any) -> None:
+        self.set_tags({key: value})
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        self.client.backend.set_tags(self.info.id, tags)
+
+    def log_artifact(self, local_path: str | Path, name: str | None = None) -> list[ArtifactInfo]:
+        """Store a file (under its base name, or ``name``) or a whole directory (under ``name``/...)."""
+        path = Path(local_path)
+        if path.is_dir():
+            prefix = name if name is not None else path.name
+            return [
+                self.client.backend.log_artifact(self.info.id, f"{prefix}/{f.relative_to(path).as_posix()}", f)
+                for f in sorted(path.rglob("*"))
+                if f.is_file()
+            ]
+        if not path.is_file():
+            raise InvalidInput(f"no file or directory at {path}", hint="pass the path of an existing file")
+        return [self.client.backend.log_artifact(self.info.id, name or path.name, path)]
+
+    def log_bytes(self, name: str, data: bytes | IO[bytes]) -> ArtifactInfo:
+        return self.client.backend.log_artifact(self.info.id, name, data)
+
+    def log_text(self, name: str, text: str) -> ArtifactInfo:
+        return self.log_bytes(name, text.encode("utf-8"))
+
+    # -- reading
+    def metrics_history(self, key: str) -> MetricSeries:
+        return self.client.backend.metric_history(self.info.id, key)
+
+    def artifacts(self, prefix: str | None = None) -> list[ArtifactInfo]:
+        return self.client.backend.list_artifacts(self.info.id, prefix)
+
+    def read_artifact(self, name: str) -> bytes:
+        return self.client.backend.read_artifact(self.info.id, name)
+
+    def stream_artifact(self, name: str) -> Iterator[bytes]:
+        return self.client.backend.stream_artifact(self.info.id, name)
+
+    def download_artifact(self, name: str, dest: str | Path) -> Path:
+        return self.client.backend.download_artifact(self.info.id, name, Path(dest))
+
+    # -- lifecycle
+    def end(self, status: str = "FINISHED") -> None:
+        self.info = self.client.backend.end_run(self.info.id, status)
+
+    def __enter__(self) -> Run:
+        self._token = _active_run.set(self)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._token is not None:
+            _active_run.reset(self._token)
+            self._token = None
+        if exc_type is None:
+            status = "FINISHED"
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = "KILLED"
+        else:
+            status = "FAILED"
+        if self.info.status == "RUNNING":  # not already ended inside the block
+            self.end(status)  # the caller's exception, if any, propagates
+
+    def __repr__(self) -> str:
+        return f"<mlcycle.Run {self.info.name} {self.info.id[:8]} {self.info.status}>"

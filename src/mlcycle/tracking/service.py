@@ -1,0 +1,438 @@
+"""The tracking service: projects, runs, params, metrics, tags and artifacts, with their rules and events.
+
+Every method validates its input at the boundary, does its writes in one transaction, and appends the event
+that records the change in that same transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from mlcycle.artifacts import BlobStore, check_artifact_name
+from mlcycle.core.catalog import check_stage
+from mlcycle.core.config import Settings
+from mlcycle.core.errors import Conflict, InvalidInput, NotFound
+from mlcycle.core.ids import new_id, now_ms
+from mlcycle.core.validation import (
+    MAX_PARAM_VALUE,
+    MAX_TAG_VALUE,
+    check_key,
+    check_metric_value,
+    check_name,
+    check_step,
+    check_value,
+)
+from mlcycle.store import Store, record_event
+from mlcycle.store import runs as repo
+from mlcycle.store.events import Event, list_events
+from mlcycle.store.run_query import search_run_ids
+from mlcycle.tracking.models import (
+    TERMINAL_STATUSES,
+    ArtifactInfo,
+    MetricSeries,
+    ProjectInfo,
+    RunInfo,
+    from_db_value,
+    to_db_value,
+)
+
+DEFAULT_STAGE = "model_training"
+MAX_BATCH_POINTS = 1_000_000
+
+
+class TrackingService:
+    """Tracking on one store and artifact store, acting as ``user`` (recorded in every event)."""
+
+    def __init__(self, store: Store, blobs: BlobStore, user: str) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.user = user
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TrackingService:
+        """The embedded service for these settings (store and artifact store are shared per process)."""
+        return cls(Store.open(settings.resolved_store_url), BlobStore(settings.resolved_artifacts_url), settings.user)
+
+    def as_user(self, user: str) -> TrackingService:
+        return TrackingService(self.store, self.blobs, user)
+
+    # ---- projects ---------------------------------------------------------------------------------------
+    def project(self, name: str, kind: str | None = None, description: str | None = None) -> ProjectInfo:
+        """Get the project called ``name``, creating it (kind ``ml`` by default) when missing."""
+        check_name(name, "project name")
+        if kind is not None and kind not in ("ml", "llm"):
+            raise InvalidInput(f"invalid project kind {kind!r}", hint="use 'ml' or 'llm'")
+        with self.store.read() as conn:
+            row = repo.project_by_name_or_id(conn, name)
+        if row is None:
+            row_values = {
+                "id": new_id(),
+                "name": name,
+                "kind": kind or "ml",
+                "description": description or "",
+                "created_at": now_ms(),
+                "created_by": self.user,
+            }
+            try:
+                with self.store.write() as conn:
+                    repo.insert_project(conn, row_values)
+                    record_event(
+                        conn,
+                        user=self.user,
+                        entity_type="project",
+                        entity_id=row_values["id"],
+                        action="created",
+                        project_id=row_values["id"],
+                        stage="problem_definition",
+                        payload={"name": name, "kind": row_values["kind"]},
+                    )
+                return ProjectInfo(**row_values)
+            except Conflict:  # created concurrently by someone else: fall through and read it
+                with self.store.read() as conn:
+                    row = repo.project_by_name_or_id(conn, name)
+        assert row is not None
+        project = ProjectInfo(**row._mapping)
+        if kind is not None and kind != project.kind:
+            raise Conflict(f"project {name!r} exists with kind {project.kind!r}, not {kind!r}")
+        return project
+
+    def get_project(self, ref: str) -> ProjectInfo:
+        with self.store.read() as conn:
+            row = repo.project_by_name_or_id(conn, ref)
+        if row is None:
+            raise NotFound(f"no project {ref!r}", hint="run `mlcycle projects list` to see the projects")
+        return ProjectInfo(**row._mapping)
+
+    def list_projects(self) -> list[ProjectInfo]:
+        with self.store.read() as conn:
+            return [ProjectInfo(**r._mapping) for r in repo.list_projects(conn)]
+
+    # ---- runs -------------------------------------------------------------------------------------------
+    def create_run(
+        self,
+        project: str,
+        *,
+        name: str | None = None,
+        stage: str | None = None,
+        parent_run_id: str | None = None,
+        git_commit: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> RunInfo:
+        stage = check_stage(stage, default=DEFAULT_STAGE)
+        assert stage is not None
+        proj = self.get_project(project)
+        clean_params = _check_params(params or {})
+        clean_tags = _check_tags(tags or {})
+        run_id = new_id()
+        row = {
+            "id": run_id,
+            "project_id": proj.id,
+            "name": name or f"run-{run_id[:8]}",
+            "stage": stage,
+            "status": "RUNNING",
+            "start_time": now_ms(),
+            "end_time": None,
+            "parent_run_id": parent_run_id,
+            "git_commit": git_commit,
+            "user": self.user,
+        }
+        if len(row["name"]) > 256:
+            raise InvalidInput("run names are at most 256 characters")
+        with self.store.write() as conn:
+            if parent_run_id is not None and repo.run_status(conn, parent_run_id) is None:
+                raise NotFound(f"no parent run {parent_run_id!r}")
+            repo.insert_run(conn, row)
+            repo.insert_params(conn, run_id, clean_params)
+            repo.upsert_tags(conn, run_id, clean_tags)
+            record_event(
+                conn,
+                user=self.user,
+                entity_type="run",
+                entity_id=run_id,
+                action="created",
+                project_id=proj.id,
+                stage=stage,
+                payload={"name": row["name"], "parent_run_id": parent_run_id, "git_commit": git_commit},
+            )
+        return RunInfo(**row, params=clean_params, tags=clean_tags)
+
+    def end_run(self, run_id: str, status: str = "FINISHED") -> RunInfo:
+        if status not in TERMINAL_STATUSES:
+            raise InvalidInput(f"invalid end status {status!r}", hint=f"use one of {', '.join(TERMINAL_STATUSES)}")
+        with self.store.write() as conn:
+            current, project_id, stage = self._status(conn, run_id)
+            if current != status:
+                if current != "RUNNING":
+                    raise Conflict(f"run {run_id} already ended as {current}")
+                repo.update_run(conn, run_id, status=status, end_time=now_ms())
+                record_event(
+                    conn,
+                    user=self.user,
+                    entity_type="run",
+                    entity_id=run_id,
+                    action=status.lower(),
+                    project_id=project_id,
+                    stage=stage,
+                    payload={"metrics": repo.metric_keys(conn, run_id)},
+                )
+        return self.get_run(run_id)
+
+    def get_run(self, run_id: str) -> RunInfo:
+        runs = self._load_runs([run_id])
+        if not runs:
+            raise NotFound(f"no run {run_id!r}", hint="run `mlcycle runs list PROJECT` to see run ids")
+        return runs[0]
+
+    def search_runs(
+        self,
+        project: str | None = None,
+        filter: str | None = None,
+        order_by: Sequence[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[RunInfo]:
+        """Runs matching the filter (see docs/search.md), in order; ``project`` None searches all."""
+        project_id = self.get_project(project).id if project else None
+        with self.store.read() as conn:
+            ids = search_run_ids(conn, project_id, filter, list(order_by or []), limit, offset)
+        return self._load_runs(ids)
+
+    def _load_runs(self, ids: Sequence[str]) -> list[RunInfo]:
+        if not ids:
+            return []
+        with self.store.read() as conn:
+            rows = repo.run_rows(conn, ids)
+            p, m, t = repo.run_data(conn, list(rows))
+        out = []
+        for rid in ids:
+            r = rows.get(rid)
+            if r is None:
+                continue
+            metrics = {k: from_db_value(v) for k, v in m[rid].items()}
+            out.append(RunInfo.model_construct(**r._mapping, params=p[rid], metrics=metrics, tags=t[rid]))
+        return out
+
+    # ---- params, metrics, tags --------------------------------------------------------------------------
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        """Params are immutable: re-logging the same value is a no-op, a different value is a Conflict."""
+        clean = _check_params(params)
+        if not clean:
+            return
+        with self.store.write() as conn:
+            _, project_id, stage = self._status(conn, run_id, must_run=True)
+            existing = repo.existing_params(conn, run_id, clean)
+            changed = {k: (existing[k], v) for k, v in clean.items() if k in existing and existing[k] != v}
+            if changed:
+                k, (old, new) = next(iter(changed.items()))
+                raise Conflict(
+                    f"param {k!r} of run {run_id} is already {old!r}; cannot change it to {new!r}",
+                    hint="params are immutable; log a new key or start a new run",
+                    details={"changed": sorted(changed)},
+                )
+            new = {k: v for k, v in clean.items() if k not in existing}
+            repo.insert_params(conn, run_id, new)
+            if new:
+                record_event(
+                    conn,
+                    user=self.user,
+                    entity_type="run",
+                    entity_id=run_id,
+                    action="params_logged",
+                    project_id=project_id,
+                    stage=stage,
+                    payload={"keys": sorted(new)},
+                )
+
+    def log_metrics(
+        self, run_id: str, metrics: Mapping[str, Any], step: int = 0, timestamp: int | None = None
+    ) -> None:
+        ts = timestamp if timestamp is not None else now_ms()
+        step = check_step(step)
+        points = [(check_key(k, "metric key"), to_db_value(check_metric_value(k, v)), step, ts) for k, v in metrics.items()]
+        self._insert_points(run_id, points)
+
+    def log_metric_series(
+        self,
+        run_id: str,
+        key: str,
+        values: Sequence[Any],
+        steps: Sequence[int] | None = None,
+        timestamps: Sequence[int] | None = None,
+    ) -> None:
+        """The bulk path: many points of one metric in one call and one transaction."""
+        check_key(key, "metric key")
+        n = len(values)
+        if steps is not None and len(steps) != n:
+            raise InvalidInput(f"{len(steps)} steps given for {n} values")
+        if timestamps is not None and len(timestamps) != n:
+            raise InvalidInput(f"{len(timestamps)} timestamps given for {n} values")
+        vals = _as_floats(key, values)
+        stp = list(range(n)) if steps is None else [check_step(s) for s in steps]
+        ts_now = now_ms()
+        tss = [ts_now] * n if timestamps is None else [int(t) for t in timestamps]
+        self._insert_points(run_id, list(zip([key] * n, vals, stp, tss, strict=True)))
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[tuple[str, Any, int, int]] = (),
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Metrics (key, value, step, timestamp), params and tags, all in one transaction or none."""
+        points = [
+            (check_key(k, "metric key"), to_db_value(check_metric_value(k, v)), check_step(s), int(t))
+            for k, v, s, t in metrics
+        ]
+        if params:
+            self.log_params(run_id, params)
+        if tags:
+            self.set_tags(run_id, tags)
+        self._insert_points(run_id, points)
+
+    def _insert_points(self, run_id: str, points: list[tuple[str, float | None, int, int]]) -> None:
+        if not points:
+            return
+        if len(points) > MAX_BATCH_POINTS:
+            raise InvalidInput(f"{len(points)} points in one call; the limit is {MAX_BATCH_POINTS}")
+        with self.store.write() as conn:
+            self._status(conn, run_id, must_run=True)
+            repo.insert_metric_points(conn, run_id, points)
+
+    def metric_history(self, run_id: str, key: str) -> MetricSeries:
+        with self.store.read() as conn:
+            self._status(conn, run_id)
+            rows = repo.metric_history(conn, run_id, key)
+        if not rows:
+            raise NotFound(f"run {run_id} has no metric {key!r}")
+        return MetricSeries(
+            key, [r[0] for r in rows], [from_db_value(r[1]) for r in rows], [r[2] for r in rows]
+        )
+
+    def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
+        clean = _check_tags(tags)
+        if not clean:
+            return
+        with self.store.write() as conn:
+            _, project_id, stage = self._status(conn, run_id)
+            repo.upsert_tags(conn, run_id, clean)
+            record_event(
+                conn,
+                user=self.user,
+                entity_type="run",
+                entity_id=run_id,
+                action="tags_set",
+                project_id=project_id,
+                stage=stage,
+                payload={"tags": clean},
+            )
+
+    # ---- artifacts --------------------------------------------------------------------------------------
+    def log_artifact(self, run_id: str, name: str, data: IO[bytes] | bytes | Path) -> ArtifactInfo:
+        """Store bytes under ``name`` for the run. Same name and same content again is a no-op;
+        same name with other content is a Conflict (artifacts are immutable)."""
+        path = check_artifact_name(name)
+        with self.store.read() as conn:
+            self._status(conn, run_id)
+        if isinstance(data, bytes):
+            ref = self.blobs.put_bytes(data)
+        elif isinstance(data, Path):
+            if not data.is_file():
+                raise InvalidInput(f"no file at {data}", hint="pass the path of an existing file")
+            ref = self.blobs.put_file(data)
+        else:
+            ref = self.blobs.put_stream(data)
+        with self.store.write() as conn:
+            _, project_id, stage = self._status(conn, run_id)
+            existing = repo.artifact_row(conn, run_id, path)
+            if existing is not None:
+                if existing.digest != ref.digest:
+                    raise Conflict(
+                        f"run {run_id} already has a different artifact {path!r}",
+                        hint="artifacts are immutable; log it under a new name",
+                    )
+                return ArtifactInfo(**existing._mapping)
+            row = {"run_id": run_id, "path": path, "digest": ref.digest, "size": ref.size, "created_at": now_ms()}
+            repo.insert_artifact(conn, row)
+            record_event(
+                conn,
+                user=self.user,
+                entity_type="run",
+                entity_id=run_id,
+                action="artifact_logged",
+                project_id=project_id,
+                stage=stage,
+                payload={"path": path, "digest": ref.digest, "size": ref.size},
+            )
+        return ArtifactInfo(**row)
+
+    def list_artifacts(self, run_id: str, prefix: str | None = None) -> list[ArtifactInfo]:
+        with self.store.read() as conn:
+            self._status(conn, run_id)
+            return [ArtifactInfo(**r._mapping) for r in repo.list_artifacts(conn, run_id, prefix)]
+
+    def artifact(self, run_id: str, name: str) -> ArtifactInfo:
+        path = check_artifact_name(name)
+        with self.store.read() as conn:
+            row = repo.artifact_row(conn, run_id, path)
+        if row is None:
+            raise NotFound(f"run {run_id} has no artifact {path!r}", hint=f"run `mlcycle runs show {run_id}`")
+        return ArtifactInfo(**row._mapping)
+
+    def read_artifact(self, run_id: str, name: str) -> bytes:
+        return self.blobs.get_bytes(self.artifact(run_id, name).digest)
+
+    def stream_artifact(self, run_id: str, name: str) -> Iterator[bytes]:
+        return self.blobs.open_verified(self.artifact(run_id, name).digest)
+
+    def download_artifact(self, run_id: str, name: str, dest: Path) -> Path:
+        self.blobs.download(self.artifact(run_id, name).digest, dest)
+        return dest
+
+    # ---- events -----------------------------------------------------------------------------------------
+    def events(
+        self, project: str | None = None, *, after_id: int | None = None, limit: int = 100, stage: str | None = None
+    ) -> list[Event]:
+        project_id = self.get_project(project).id if project else None
+        check_stage(stage)
+        with self.store.read() as conn:
+            return list_events(
+                conn, project_id=project_id, stage=stage, after_id=after_id, limit=limit,
+                newest_first=after_id is None,
+            )
+
+    # ---- helpers ----------------------------------------------------------------------------------------
+    def _status(self, conn: Any, run_id: str, must_run: bool = False) -> tuple[str, str, str]:
+        found = repo.run_status(conn, run_id)
+        if found is None:
+            raise NotFound(f"no run {run_id!r}", hint="run `mlcycle runs list PROJECT` to see run ids")
+        if must_run and found[0] != "RUNNING":
+            raise Conflict(f"run {run_id} is {found[0]}; it takes no more data", hint="start a new run")
+        return found
+
+
+def _check_params(params: Mapping[str, Any]) -> dict[str, str]:
+    return {check_key(k, "param key"): check_value(v, k, MAX_PARAM_VALUE, "param") for k, v in params.items()}
+
+
+def _check_tags(tags: Mapping[str, Any]) -> dict[str, str]:
+    return {check_key(k, "tag key"): check_value(v, k, MAX_TAG_VALUE, "tag") for k, v in tags.items()}
+
+
+def _as_floats(key: str, values: Sequence[Any]) -> list[float | None]:
+    try:
+        import numpy as np
+
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"metric {key!r}: values must all be numbers ({exc})") from exc
+    if arr.ndim != 1:
+        raise InvalidInput(f"metric {key!r}: values must be one-dimensional")
+    out: list[float | None] = arr.tolist()
+    if np.isnan(arr).any():
+        out = [None if math.isnan(v) else v for v in out]  # type: ignore[arg-type]
+    return out
