@@ -15,6 +15,7 @@ from typing import IO, Any
 from mlcycle.client.backend import Backend
 from mlcycle.core.config import Settings, load_settings
 from mlcycle.core.errors import InvalidInput
+from mlcycle.lifecycle import LifecycleView
 from mlcycle.store.events import Event
 from mlcycle.tracking.models import ArtifactInfo, MetricSeries, ProjectInfo, RunInfo
 from mlcycle.tracking.sysinfo import git_commit
@@ -45,9 +46,9 @@ def connect(
 
         backend = RemoteBackend(settings.server_url, token=settings.token)
     else:
-        from mlcycle.tracking.service import TrackingService
+        from mlcycle.client.local import LocalBackend
 
-        backend = TrackingService.from_settings(settings)
+        backend = LocalBackend.from_settings(settings)
     return Client(backend, settings)
 
 
@@ -88,9 +89,18 @@ class Client:
         return [Run(self, i) for i in infos]
 
     def events(
-        self, project: str | None = None, *, after_id: int | None = None, limit: int = 100, stage: str | None = None
+        self,
+        project: str | None = None,
+        *,
+        after_id: int | None = None,
+        limit: int = 100,
+        stage: str | None = None,
     ) -> list[Event]:
         return self.backend.events(project, after_id=after_id, limit=limit, stage=stage)
+
+    def lifecycle(self, project: str) -> LifecycleView:
+        """Per lifecycle stage, in flow order: how many events the project has and the latest one."""
+        return self.backend.lifecycle(project)
 
     def __repr__(self) -> str:
         where = self.settings.server_url or self.settings.resolved_store_url
@@ -151,7 +161,9 @@ class Project:
         offset: int = 0,
     ) -> list[Run]:
         """Runs of this project matching ``filter`` (grammar: docs/search.md)."""
-        return self.client.search_runs(filter, project=self.info.name, order_by=order_by, limit=limit, offset=offset)
+        return self.client.search_runs(
+            filter, project=self.info.name, order_by=order_by, limit=limit, offset=offset
+        )
 
     def __repr__(self) -> str:
         return f"<mlcycle.Project {self.info.name} ({self.info.kind})>"
@@ -237,7 +249,9 @@ class Run:
         if path.is_dir():
             prefix = name if name is not None else path.name
             return [
-                self.client.backend.log_artifact(self.info.id, f"{prefix}/{f.relative_to(path).as_posix()}", f)
+                self.client.backend.log_artifact(
+                    self.info.id, f"{prefix}/{f.relative_to(path).as_posix()}", f
+                )
                 for f in sorted(path.rglob("*"))
                 if f.is_file()
             ]

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from mlcycle.lifecycle import LifecycleView
 from mlcycle.store.events import Event
 from mlcycle.tracking.models import ArtifactInfo, MetricSeries, ProjectInfo, RunInfo
 
@@ -72,5 +73,12 @@ class Backend(Protocol):
     def download_artifact(self, run_id: str, name: str, dest: Path) -> Path: ...
 
     def events(
-        self, project: str | None = None, *, after_id: int | None = None, limit: int = 100, stage: str | None = None
+        self,
+        project: str | None = None,
+        *,
+        after_id: int | None = None,
+        limit: int = 100,
+        stage: str | None = None,
     ) -> list[Event]: ...
+
+    def lifecycle(self, project: str) -> LifecycleView: ...

@@ -39,7 +39,6 @@ def check_value(value: object, key: str, limit: int, what: str) -> str:
     return text
 
 
-
 def check_metric_value(key: str, value: object) -> float:
     """Metric values are real numbers; NaN and +/-inf are kept as they are."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 #: The newest migration; a test keeps it equal to Alembic's head.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 _LOCK_KEY = 0x6D6C6379  # "mlcy"
 
 

@@ -138,7 +138,10 @@ def insert_metric_points(conn: Connection, run_id: str, points: Sequence[MetricR
     )
     conn.execute(
         stmt,
-        [{"run_id": run_id, "key": k, "value": v, "step": s, "timestamp": t} for k, v, s, t in latest.values()],
+        [
+            {"run_id": run_id, "key": k, "value": v, "step": s, "timestamp": t}
+            for k, v, s, t in latest.values()
+        ],
     )
 
 
@@ -152,7 +155,11 @@ def metric_history(conn: Connection, run_id: str, key: str) -> list[Row[Any]]:
 
 
 def metric_keys(conn: Connection, run_id: str) -> list[str]:
-    q = sa.select(latest_metrics.c.key).where(latest_metrics.c.run_id == run_id).order_by(latest_metrics.c.key)
+    q = (
+        sa.select(latest_metrics.c.key)
+        .where(latest_metrics.c.run_id == run_id)
+        .order_by(latest_metrics.c.key)
+    )
     return [k for (k,) in conn.execute(q)]
 
 

@@ -142,3 +142,156 @@ tokens = Table(
     Column("revoked_at", Ms, nullable=True),
     UniqueConstraint("token_hash", name="uq_tokens_token_hash"),
 )
+
+# ---- data: datasets, versions, tags, validation reports -----------------------------------------------------
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, ForeignKey("projects.id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("created_at", Ms, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    UniqueConstraint("project_id", "name", name="uq_datasets_project_name"),
+)
+
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("dataset_id", Id, ForeignKey("datasets.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),  # hash of the logical content (schema + rows)
+    Column("blob_digest", String(64), nullable=False),  # sha256 of the stored Parquet file
+    Column("format", String(16), nullable=False),
+    Column("row_count", BigInteger, nullable=False),
+    Column("schema_json", Text, nullable=False),
+    Column("profile_json", Text, nullable=False),
+    Column("source", Text, nullable=False, default=""),
+    Column("source_kind", String(16), nullable=False),  # file | url | step | dataframe | split
+    Column("stage", String(64), nullable=False),
+    Column("parent_version_id", Id, ForeignKey("dataset_versions.id"), nullable=True),
+    Column("run_id", Id, ForeignKey("runs.id"), nullable=True),  # tracking run that produced it
+    Column("pipeline_run_id", Id, nullable=True),
+    Column("created_at", Ms, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    UniqueConstraint("dataset_id", "version", name="uq_dataset_versions_dataset_version"),
+    UniqueConstraint("dataset_id", "content_hash", name="uq_dataset_versions_dataset_hash"),
+)
+
+dataset_tags = Table(
+    "dataset_tags",
+    metadata,
+    Column("dataset_id", Id, ForeignKey("datasets.id"), primary_key=True),
+    Column("tag", String(128), primary_key=True),
+    Column("version_id", Id, ForeignKey("dataset_versions.id"), nullable=False),
+    Column("created_at", Ms, nullable=False),
+)
+
+validation_reports = Table(
+    "validation_reports",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("version_id", Id, ForeignKey("dataset_versions.id"), nullable=False),
+    Column("success", Integer, nullable=False),
+    Column("suite_json", Text, nullable=False),
+    Column("results_json", Text, nullable=False),
+    Column("run_id", Id, nullable=True),
+    Column("created_at", Ms, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Index("ix_validation_reports_version", "version_id"),
+)
+
+# ---- pipelines: definitions, runs, steps, cache, schedules ---------------------------------------------------
+pipelines = Table(
+    "pipelines",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, ForeignKey("projects.id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("module", Text, nullable=False, default=""),  # importable "module:qualname" for triggers and resume
+    Column("created_at", Ms, nullable=False),
+    UniqueConstraint("project_id", "name", name="uq_pipelines_project_name"),
+)
+
+pipeline_runs = Table(
+    "pipeline_runs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("pipeline_id", Id, ForeignKey("pipelines.id"), nullable=False),
+    Column("project_id", Id, ForeignKey("projects.id"), nullable=False),
+    Column("run_id", Id, ForeignKey("runs.id"), nullable=True),  # the tracking run it created
+    Column("status", String(16), nullable=False),  # RUNNING | FINISHED | FAILED
+    Column("runner", String(16), nullable=False),
+    Column("params_json", Text, nullable=False),
+    Column("trigger", String(64), nullable=False, default="manual"),
+    Column("resumed_from", Id, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("started_at", Ms, nullable=False),
+    Column("ended_at", Ms, nullable=True),
+    Index("ix_pipeline_runs_pipeline", "pipeline_id", "started_at"),
+)
+
+step_runs = Table(
+    "step_runs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("pipeline_run_id", Id, ForeignKey("pipeline_runs.id"), nullable=False),
+    Column("name", String(256), nullable=False),  # invocation name, unique within the pipeline run
+    Column("step", String(256), nullable=False),  # the step function's qualified name
+    Column("status", String(16), nullable=False),  # PENDING | RUNNING | COMPLETED | CACHED | FAILED | SKIPPED
+    Column("cache_key", String(64), nullable=True),
+    Column("cached", Integer, nullable=False, default=0),
+    Column("inputs_json", Text, nullable=False, default="{}"),
+    Column("outputs_json", Text, nullable=False, default="{}"),
+    Column("error", Text, nullable=True),
+    Column("started_at", Ms, nullable=True),
+    Column("ended_at", Ms, nullable=True),
+    Column("duration_ms", Float, nullable=True),
+    UniqueConstraint("pipeline_run_id", "name", name="uq_step_runs_run_name"),
+)
+
+step_cache = Table(
+    "step_cache",
+    metadata,
+    Column("cache_key", String(64), primary_key=True),
+    Column("step", String(256), nullable=False),
+    Column("outputs_json", Text, nullable=False),
+    Column("pipeline_run_id", Id, nullable=False),
+    Column("created_at", Ms, nullable=False),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, ForeignKey("projects.id"), nullable=False),
+    Column("pipeline", String(128), nullable=False),
+    Column("target", Text, nullable=False),  # importable "module:qualname" of the pipeline
+    Column("kind", String(16), nullable=False),  # cron | dataset
+    Column("cron", String(128), nullable=True),
+    Column("dataset", String(128), nullable=True),
+    Column("params_json", Text, nullable=False, default="{}"),
+    Column("enabled", Integer, nullable=False, default=1),
+    Column("next_run_at", Ms, nullable=True),
+    Column("last_run_at", Ms, nullable=True),
+    Column("last_seen_version", Integer, nullable=True),
+    Column("created_at", Ms, nullable=False),
+    Column("created_by", String(128), nullable=False),
+)
+
+# ---- lineage: a typed graph over everything (dataset versions, runs, pipeline runs, step outputs) ---------
+lineage_edges = Table(
+    "lineage_edges",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("src_type", String(32), nullable=False),
+    Column("src_id", String(128), nullable=False),
+    Column("dst_type", String(32), nullable=False),
+    Column("dst_id", String(128), nullable=False),
+    Column("relation", String(32), nullable=False),  # input | output | derived | logged
+    Column("created_at", Ms, nullable=False),
+    Index("ix_lineage_src", "src_type", "src_id"),
+    Index("ix_lineage_dst", "dst_type", "dst_id"),
+    UniqueConstraint("src_type", "src_id", "dst_type", "dst_id", "relation", name="uq_lineage_edge"),
+)

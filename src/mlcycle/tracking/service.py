@@ -54,7 +54,9 @@ class TrackingService:
     @classmethod
     def from_settings(cls, settings: Settings) -> TrackingService:
         """The embedded service for these settings (store and artifact store are shared per process)."""
-        return cls(Store.open(settings.resolved_store_url), BlobStore(settings.resolved_artifacts_url), settings.user)
+        return cls(
+            Store.open(settings.resolved_store_url), BlobStore(settings.resolved_artifacts_url), settings.user
+        )
 
     def as_user(self, user: str) -> TrackingService:
         return TrackingService(self.store, self.blobs, user)
@@ -162,7 +164,9 @@ class TrackingService:
 
     def end_run(self, run_id: str, status: str = "FINISHED") -> RunInfo:
         if status not in TERMINAL_STATUSES:
-            raise InvalidInput(f"invalid end status {status!r}", hint=f"use one of {', '.join(TERMINAL_STATUSES)}")
+            raise InvalidInput(
+                f"invalid end status {status!r}", hint=f"use one of {', '.join(TERMINAL_STATUSES)}"
+            )
         with self.store.write() as conn:
             current, project_id, stage = self._status(conn, run_id)
             if current != status:
@@ -252,7 +256,10 @@ class TrackingService:
     ) -> None:
         ts = timestamp if timestamp is not None else now_ms()
         step = check_step(step)
-        points = [(check_key(k, "metric key"), to_db_value(check_metric_value(k, v)), step, ts) for k, v in metrics.items()]
+        points = [
+            (check_key(k, "metric key"), to_db_value(check_metric_value(k, v)), step, ts)
+            for k, v in metrics.items()
+        ]
         self._insert_points(run_id, points)
 
     def log_metric_series(
@@ -356,7 +363,13 @@ class TrackingService:
                         hint="artifacts are immutable; log it under a new name",
                     )
                 return ArtifactInfo(**existing._mapping)
-            row = {"run_id": run_id, "path": path, "digest": ref.digest, "size": ref.size, "created_at": now_ms()}
+            row = {
+                "run_id": run_id,
+                "path": path,
+                "digest": ref.digest,
+                "size": ref.size,
+                "created_at": now_ms(),
+            }
             repo.insert_artifact(conn, row)
             record_event(
                 conn,
@@ -395,13 +408,22 @@ class TrackingService:
 
     # ---- events -----------------------------------------------------------------------------------------
     def events(
-        self, project: str | None = None, *, after_id: int | None = None, limit: int = 100, stage: str | None = None
+        self,
+        project: str | None = None,
+        *,
+        after_id: int | None = None,
+        limit: int = 100,
+        stage: str | None = None,
     ) -> list[Event]:
         project_id = self.get_project(project).id if project else None
         check_stage(stage)
         with self.store.read() as conn:
             return list_events(
-                conn, project_id=project_id, stage=stage, after_id=after_id, limit=limit,
+                conn,
+                project_id=project_id,
+                stage=stage,
+                after_id=after_id,
+                limit=limit,
                 newest_first=after_id is None,
             )
 

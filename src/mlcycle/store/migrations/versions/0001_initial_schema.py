@@ -139,7 +139,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_tags_key_run", ["key", "run_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("tags", schema=None) as batch_op:
         batch_op.drop_index("ix_tags_key_run")
