@@ -52,7 +52,7 @@ def create_token(
         "revoked_at": None,
     }
     with store.write() as conn:
-        conn.execute(tokens.insert().values(**row))
+        conn.execute(tokens.insert(), row)
         record_event(
             conn,
             user=actor,

@@ -16,7 +16,7 @@ class LocalBackend(TrackingService):
         return cls(base.store, base.blobs, base.user)
 
     def as_user(self, user: str) -> LocalBackend:
-        return LocalBackend(self.store, self.blobs, user)
+        return LocalBackend(self.store, self.blobs, user, self._projects)
 
     def lifecycle(self, project: str) -> LifecycleView:
         p = self.get_project(project)

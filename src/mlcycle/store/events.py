@@ -57,16 +57,17 @@ def record_event(
 ) -> None:
     """Append one event in the caller's transaction, so the event and the change commit together."""
     conn.execute(
-        events.insert().values(
-            ts=ts if ts is not None else now_ms(),
-            user=user,
-            project_id=project_id,
-            stage=stage,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            action=action,
-            payload=json.dumps(payload or {}, default=str, sort_keys=True),
-        )
+        events.insert(),
+        {
+            "ts": ts if ts is not None else now_ms(),
+            "user": user,
+            "project_id": project_id,
+            "stage": stage,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "action": action,
+            "payload": json.dumps(payload or {}, default=str, sort_keys=True),
+        },
     )
 
 

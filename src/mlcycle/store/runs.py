@@ -16,7 +16,7 @@ MetricRow = tuple[str, float | None, int, int]  # key, value (None = NaN), step,
 
 # ---- projects -------------------------------------------------------------------------------------------
 def insert_project(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(projects.insert().values(**row))
+    conn.execute(projects.insert(), row)
 
 
 def project_by_name_or_id(conn: Connection, ref: str) -> Row[Any] | None:
@@ -36,7 +36,7 @@ def project_run_counts(conn: Connection) -> dict[str, int]:
 
 # ---- runs -----------------------------------------------------------------------------------------------
 def insert_run(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(runs.insert().values(**row))
+    conn.execute(runs.insert(), row)
 
 
 def run_row(conn: Connection, run_id: str) -> Row[Any] | None:
@@ -170,7 +170,7 @@ def artifact_row(conn: Connection, run_id: str, path: str) -> Row[Any] | None:
 
 
 def insert_artifact(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(artifacts.insert().values(**row))
+    conn.execute(artifacts.insert(), row)
 
 
 def list_artifacts(conn: Connection, run_id: str, prefix: str | None = None) -> list[Row[Any]]:

@@ -46,10 +46,14 @@ MAX_BATCH_POINTS = 1_000_000
 class TrackingService:
     """Tracking on one store and artifact store, acting as ``user`` (recorded in every event)."""
 
-    def __init__(self, store: Store, blobs: BlobStore, user: str) -> None:
+    def __init__(
+        self, store: Store, blobs: BlobStore, user: str, _projects: dict[str, ProjectInfo] | None = None
+    ) -> None:
         self.store = store
         self.blobs = blobs
         self.user = user
+        # Projects are never renamed or deleted, so a name or id, once resolved, stays valid.
+        self._projects: dict[str, ProjectInfo] = {} if _projects is None else _projects
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TrackingService:
@@ -59,7 +63,7 @@ class TrackingService:
         )
 
     def as_user(self, user: str) -> TrackingService:
-        return TrackingService(self.store, self.blobs, user)
+        return TrackingService(self.store, self.blobs, user, self._projects)
 
     # ---- projects ---------------------------------------------------------------------------------------
     def project(self, name: str, kind: str | None = None, description: str | None = None) -> ProjectInfo:
@@ -102,11 +106,15 @@ class TrackingService:
         return project
 
     def get_project(self, ref: str) -> ProjectInfo:
+        cached = self._projects.get(ref)
+        if cached is not None:
+            return cached
         with self.store.read() as conn:
             row = repo.project_by_name_or_id(conn, ref)
         if row is None:
             raise NotFound(f"no project {ref!r}", hint="run `mlcycle projects list` to see the projects")
-        return ProjectInfo(**row._mapping)
+        info = self._projects[ref] = ProjectInfo(**row._mapping)
+        return info
 
     def list_projects(self) -> list[ProjectInfo]:
         with self.store.read() as conn:
