@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements/dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck layers bench clean-venv
+.PHONY: demo test lint typecheck layers bench bench-mlflow clean-venv
 
 $(STAMP): requirements/dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/tracking.py
+	$(BIN)/python benchmarks/pipelines.py
+	$(BIN)/python benchmarks/datasets.py
+
+# Optional: MLflow in its own environment, for the side-by-side figures of benchmarks/tracking.py.
+bench-mlflow:
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet "mlflow==3.17.2"
 
 clean-venv:
 	rm -rf $(VENV)

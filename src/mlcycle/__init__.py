@@ -34,12 +34,15 @@ _EXPORTS: dict[str, str] = {
     "ValidationFailed": "mlcycle.core.errors",
     "active_run": "mlcycle.client.api",
     "connect": "mlcycle.client.api",
+    "pipeline": "mlcycle.pipelines",
+    "step": "mlcycle.pipelines",
 }
-_SUBMODULES = {"sklearn": "mlcycle.client.sklearn"}
+_SUBMODULES = {"data": "mlcycle.data", "sklearn": "mlcycle.client.sklearn"}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
 
 if TYPE_CHECKING:
+    from mlcycle import data as data
     from mlcycle.client import sklearn as sklearn
     from mlcycle.client.api import Client, Project, Run, active_run, connect
     from mlcycle.core.errors import (
@@ -54,6 +57,7 @@ if TYPE_CHECKING:
         Unauthenticated,
         ValidationFailed,
     )
+    from mlcycle.pipelines import pipeline, step
 
 
 def __getattr__(name: str) -> Any:
