@@ -1,6 +1,6 @@
 """The tracking benchmark's workloads through MLflow on SQLite (run by benchmarks/tracking.py).
 
-    python benchmarks/_mlflow_workload.py KEYS STEPS RUNS   -> prints one JSON line
+python benchmarks/_mlflow_workload.py KEYS STEPS RUNS   -> prints one JSON line
 """
 
 from __future__ import annotations
@@ -72,7 +72,9 @@ def main() -> None:
                 Param("seed", str(i)),
                 Param("fold", str(i % 5)),
             ],
-            metrics=[Metric(k, rnd.random() if k != "n" else float(i), ts, 0) for k in ("auc", "loss", "f1", "acc", "n")],
+            metrics=[
+                Metric(k, rnd.random() if k != "n" else float(i), ts, 0) for k in ("auc", "loss", "f1", "acc", "n")
+            ],
         )
     times = []
     for _ in range(5):

@@ -263,7 +263,14 @@ def report(args: Any, floor: float, res: dict[str, dict[str, float]], mlflow: di
         ratio(emb["search_median_ms"], mf.get("search_median_ms"), higher_is_better=False),
         "< 50 ms median",
     )
-    table.add_row("import mlcycle", f"{import_time() * 1000:.0f} ms", "", f"{mf.get('import_s', 0):.2f} s" if mf else "", "", "< 300 ms")
+    table.add_row(
+        "import mlcycle",
+        f"{import_time() * 1000:.0f} ms",
+        "",
+        f"{mf.get('import_s', 0):.2f} s" if mf else "",
+        "",
+        "< 300 ms",
+    )
     table.add_row("mlcycle --help", f"{help_time() * 1000:.0f} ms", "", "", "", "< 500 ms")
     Console(width=200).print(table)
     if not mlflow:

@@ -11,8 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-import mlcycle as mc
-from mlcycle.client.api import Client, Run
+from mlcycle.client import sklearn as autolog_sklearn
+from mlcycle.client.api import Client, Run, connect
 
 PROJECT = "breast-cancer"
 
@@ -20,7 +20,7 @@ PROJECT = "breast-cancer"
 def run_demo(console: Console | None = None, *, client: Client | None = None) -> dict[str, Any]:
     """Run the demo and return what it made (project name and run ids), for tests and scripts."""
     console = console or Console()
-    client = client or mc.connect()
+    client = client or connect()
     from sklearn.datasets import load_breast_cancer
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
@@ -37,7 +37,7 @@ def run_demo(console: Console | None = None, *, client: Client | None = None) ->
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
     console.print(f"data: scikit-learn's bundled breast-cancer set, {len(X)} rows x {X.shape[1]} features")
 
-    mc.sklearn.autolog(project=PROJECT, client=client)
+    autolog_sklearn.autolog(project=PROJECT, client=client)
     candidates = {
         "logistic-regression": make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=1000)),
         "random-forest": RandomForestClassifier(n_estimators=100, max_depth=5, random_state=0),
@@ -57,7 +57,7 @@ def run_demo(console: Console | None = None, *, client: Client | None = None) ->
             runs.append(run.refresh())
             console.print(f"  trained [cyan]{name}[/cyan] -> run {run.id[:8]}")
     finally:
-        mc.sklearn.autolog(disable=True)
+        autolog_sklearn.autolog(disable=True)
 
     best = project.search_runs("tags.demo = 'true'", order_by=["metrics.test_roc_auc desc"], limit=1)[0]
     _compare(console, runs, best)

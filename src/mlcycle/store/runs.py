@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+
+import numpy as np
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
-from mlcycle.store.schema import artifacts, latest_metrics, metric_points, params, projects, runs, tags
-
-MetricRow = tuple[str, float | None, int, int]  # key, value (None = NaN), step, timestamp
+from mlcycle.store.schema import artifacts, latest_metrics, metric_chunks, params, projects, runs, tags
 
 
 # ---- projects -------------------------------------------------------------------------------------------
@@ -20,9 +23,7 @@ def insert_project(conn: Connection, row: dict[str, Any]) -> None:
 
 
 def project_by_name_or_id(conn: Connection, ref: str) -> Row[Any] | None:
-    return conn.execute(
-        sa.select(projects).where(sa.or_(projects.c.name == ref, projects.c.id == ref))
-    ).first()
+    return conn.execute(sa.select(projects).where(sa.or_(projects.c.name == ref, projects.c.id == ref))).first()
 
 
 def list_projects(conn: Connection) -> list[Row[Any]]:
@@ -52,9 +53,7 @@ def run_rows(conn: Connection, run_ids: Sequence[str]) -> dict[str, Row[Any]]:
 
 def run_status(conn: Connection, run_id: str) -> tuple[str, str, str] | None:
     """(status, project_id, stage) of a run, or None."""
-    r = conn.execute(
-        sa.select(runs.c.status, runs.c.project_id, runs.c.stage).where(runs.c.id == run_id)
-    ).first()
+    r = conn.execute(sa.select(runs.c.status, runs.c.project_id, runs.c.stage).where(runs.c.id == run_id)).first()
     return (r[0], r[1], r[2]) if r else None
 
 
@@ -92,13 +91,15 @@ def insert_params(conn: Connection, run_id: str, values: dict[str, str]) -> None
 
 
 def upsert_tags(conn: Connection, run_id: str, values: dict[str, str]) -> None:
-    if not values:
-        return
-    stmt = _insert(conn, tags)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[tags.c.run_id, tags.c.key], set_={"value": stmt.excluded.value}
-    )
-    conn.execute(stmt, [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()])
+    if values:
+        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
+        conn.execute(_tags_upsert(conn.dialect.name), rows)
+
+
+@lru_cache(maxsize=4)
+def _tags_upsert(dialect: str) -> Any:
+    stmt = _insert_for(dialect, tags)
+    return stmt.on_conflict_do_update(index_elements=[tags.c.run_id, tags.c.key], set_={"value": stmt.excluded.value})
 
 
 def delete_tag(conn: Connection, run_id: str, key: str) -> int:
@@ -106,61 +107,93 @@ def delete_tag(conn: Connection, run_id: str, key: str) -> int:
 
 
 # ---- metrics --------------------------------------------------------------------------------------------
-def insert_metric_points(conn: Connection, run_id: str, points: Sequence[MetricRow]) -> None:
-    """Bulk insert in one executemany, then move each key's latest value forward."""
-    if not points:
+@dataclass(frozen=True, slots=True)
+class MetricChunk:
+    """Points of one metric key from one logging call, column-wise."""
+
+    key: str
+    steps: np.ndarray[Any, np.dtype[np.int64]]
+    values: np.ndarray[Any, np.dtype[np.float64]]
+    timestamps: np.ndarray[Any, np.dtype[np.int64]]
+
+
+def insert_metric_chunks(conn: Connection, run_id: str, chunks: Sequence[MetricChunk]) -> None:
+    """One row per chunk (a 10,000-point series is one row), then move each key's latest value forward."""
+    chunks = [c for c in chunks if len(c.steps)]
+    if not chunks:
         return
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(
-            "INSERT INTO metric_points (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)",
-            [(run_id, k, v, s, t) for k, v, s, t in points],
-        )
-    else:
-        conn.execute(
-            metric_points.insert(),
-            [{"run_id": run_id, "key": k, "value": v, "step": s, "timestamp": t} for k, v, s, t in points],
-        )
-    latest: dict[str, MetricRow] = {}
-    for p in points:
-        cur = latest.get(p[0])
-        if cur is None or (p[2], p[3]) >= (cur[2], cur[3]):
-            latest[p[0]] = p
-    stmt = _insert(conn, latest_metrics)
+    conn.execute(
+        metric_chunks.insert(),
+        [
+            {
+                "run_id": run_id,
+                "key": c.key,
+                "n": len(c.steps),
+                "min_step": int(c.steps.min()),
+                "max_step": int(c.steps.max()),
+                "steps": c.steps.astype("<i8", copy=False).tobytes(),
+                "values": c.values.astype("<f8", copy=False).tobytes(),
+                "timestamps": c.timestamps.astype("<i8", copy=False).tobytes(),
+            }
+            for c in chunks
+        ],
+    )
+    latest: dict[str, tuple[int, int, float]] = {}
+    for c in chunks:
+        i = int(np.lexsort((c.timestamps, c.steps))[-1])
+        point = (int(c.steps[i]), int(c.timestamps[i]), float(c.values[i]))
+        if c.key not in latest or point[:2] >= latest[c.key][:2]:
+            latest[c.key] = point
+    conn.execute(
+        _latest_upsert(conn.dialect.name),
+        [
+            {"run_id": run_id, "key": k, "step": s, "timestamp": t, "value": None if math.isnan(v) else v}
+            for k, (s, t, v) in latest.items()
+        ],
+    )
+
+
+def metric_history(
+    conn: Connection, run_id: str, key: str
+) -> tuple[
+    np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.int64]]
+]:
+    """(steps, values, timestamps) of one metric, ordered by step, then time, then logging order."""
+    q = (
+        sa.select(metric_chunks.c.steps, metric_chunks.c["values"], metric_chunks.c.timestamps)
+        .where(metric_chunks.c.run_id == run_id, metric_chunks.c.key == key)
+        .order_by(metric_chunks.c.id)
+    )
+    rows = conn.execute(q).all()
+    if not rows:
+        empty_i = np.empty(0, dtype=np.int64)
+        return empty_i, np.empty(0, dtype=np.float64), empty_i
+    steps = np.concatenate([np.frombuffer(r[0], dtype="<i8") for r in rows]).astype(np.int64)
+    values = np.concatenate([np.frombuffer(r[1], dtype="<f8") for r in rows]).astype(np.float64)
+    stamps = np.concatenate([np.frombuffer(r[2], dtype="<i8") for r in rows]).astype(np.int64)
+    order = np.lexsort((stamps, steps))  # stable: equal (step, time) keep logging order
+    return steps[order], values[order], stamps[order]
+
+
+def metric_keys(conn: Connection, run_id: str) -> list[str]:
+    q = sa.select(latest_metrics.c.key).where(latest_metrics.c.run_id == run_id).order_by(latest_metrics.c.key)
+    return [k for (k,) in conn.execute(q)]
+
+
+@lru_cache(maxsize=4)
+def _latest_upsert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT that only moves a key's latest value forward (built once per dialect)."""
+    stmt = _insert_for(dialect, latest_metrics)
     ex = stmt.excluded
     newer = sa.or_(
         ex.step > latest_metrics.c.step,
         sa.and_(ex.step == latest_metrics.c.step, ex.timestamp >= latest_metrics.c.timestamp),
     )
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[latest_metrics.c.run_id, latest_metrics.c.key],
         set_={"value": ex.value, "step": ex.step, "timestamp": ex.timestamp},
         where=newer,
     )
-    conn.execute(
-        stmt,
-        [
-            {"run_id": run_id, "key": k, "value": v, "step": s, "timestamp": t}
-            for k, v, s, t in latest.values()
-        ],
-    )
-
-
-def metric_history(conn: Connection, run_id: str, key: str) -> list[Row[Any]]:
-    q = (
-        sa.select(metric_points.c.step, metric_points.c.value, metric_points.c.timestamp)
-        .where(metric_points.c.run_id == run_id, metric_points.c.key == key)
-        .order_by(metric_points.c.step, metric_points.c.timestamp, metric_points.c.id)
-    )
-    return list(conn.execute(q))
-
-
-def metric_keys(conn: Connection, run_id: str) -> list[str]:
-    q = (
-        sa.select(latest_metrics.c.key)
-        .where(latest_metrics.c.run_id == run_id)
-        .order_by(latest_metrics.c.key)
-    )
-    return [k for (k,) in conn.execute(q)]
 
 
 # ---- artifacts ------------------------------------------------------------------------------------------
@@ -182,7 +215,11 @@ def list_artifacts(conn: Connection, run_id: str, prefix: str | None = None) -> 
 
 # ---- helpers --------------------------------------------------------------------------------------------
 def _insert(conn: Connection, table: sa.Table) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    return _insert_for(conn.dialect.name, table)
+
+
+def _insert_for(dialect: str, table: sa.Table) -> Any:
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _chunks(ids: Sequence[str], size: int = 900) -> Iterable[Sequence[str]]:

@@ -1,8 +1,8 @@
 """Table definitions of the metadata store (SQLAlchemy Core). Alembic migrations create exactly these.
 
 Conventions: ids are 32-hex strings, timestamps are integer milliseconds since the epoch, JSON payloads are
-text. Metric values are doubles where NULL stands for NaN (SQLite cannot store NaN; PostgreSQL follows the same
-rule so both behave alike); +/-inf are stored as they are.
+text. In ``latest_metrics`` values are doubles where NULL stands for NaN (SQLite cannot store NaN; PostgreSQL
+follows the same rule so both behave alike); +/-inf are stored as they are.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -81,16 +82,22 @@ tags = Table(
     Index("ix_tags_key_run", "key", "run_id"),
 )
 
-metric_points = Table(
-    "metric_points",
+# Metric points are stored column-wise in chunks: one row per (run, key, logging call) holding the steps,
+# values and timestamps of that call as little-endian int64/float64/int64 arrays. A 10,000-point series is one
+# row; NaN and +/-inf are kept bit for bit. History reads concatenate a key's chunks and sort by (step, time).
+metric_chunks = Table(
+    "metric_chunks",
     metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("run_id", Id, nullable=False),
     Column("key", String(250), nullable=False),
-    Column("value", Float(precision=53), nullable=True),
-    Column("step", BigInteger, nullable=False),
-    Column("timestamp", Ms, nullable=False),
-    Index("ix_metric_points_run_key_step", "run_id", "key", "step"),
+    Column("n", Integer, nullable=False),
+    Column("min_step", BigInteger, nullable=False),
+    Column("max_step", BigInteger, nullable=False),
+    Column("steps", LargeBinary, nullable=False),
+    Column("values", LargeBinary, nullable=False),
+    Column("timestamps", LargeBinary, nullable=False),
+    Index("ix_metric_chunks_run_key", "run_id", "key"),
 )
 
 latest_metrics = Table(
@@ -224,6 +231,7 @@ pipeline_runs = Table(
     Column("status", String(16), nullable=False),  # RUNNING | FINISHED | FAILED
     Column("runner", String(16), nullable=False),
     Column("params_json", Text, nullable=False),
+    Column("outputs_json", Text, nullable=False, default="{}"),  # {"refs": [[step, key]], "tuple": bool}
     Column("trigger", String(64), nullable=False, default="manual"),
     Column("resumed_from", Id, nullable=True),
     Column("error", Text, nullable=True),

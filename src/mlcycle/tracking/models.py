@@ -83,10 +83,5 @@ class MetricSeries:
         return MetricPoint(self.key, self.values[i], self.steps[i], self.timestamps[i])
 
 
-def to_db_value(value: float) -> float | None:
-    """NaN is stored as NULL; +/-inf are stored as they are."""
-    return None if math.isnan(value) else value
-
-
 def from_db_value(value: float | None) -> float:
     return math.nan if value is None else float(value)

@@ -6,10 +6,11 @@ that records the change in that same transaction.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
 
 from mlcycle.artifacts import BlobStore, check_artifact_name
 from mlcycle.core.catalog import check_stage
@@ -27,6 +28,7 @@ from mlcycle.core.validation import (
 )
 from mlcycle.store import Store, record_event
 from mlcycle.store import runs as repo
+from mlcycle.store.runs import MetricChunk
 from mlcycle.store.events import Event, list_events
 from mlcycle.store.run_query import search_run_ids
 from mlcycle.tracking.models import (
@@ -36,7 +38,6 @@ from mlcycle.tracking.models import (
     ProjectInfo,
     RunInfo,
     from_db_value,
-    to_db_value,
 )
 
 DEFAULT_STAGE = "model_training"
@@ -58,9 +59,7 @@ class TrackingService:
     @classmethod
     def from_settings(cls, settings: Settings) -> TrackingService:
         """The embedded service for these settings (store and artifact store are shared per process)."""
-        return cls(
-            Store.open(settings.resolved_store_url), BlobStore(settings.resolved_artifacts_url), settings.user
-        )
+        return cls(Store.open(settings.resolved_store_url), BlobStore(settings.resolved_artifacts_url), settings.user)
 
     def as_user(self, user: str) -> TrackingService:
         return TrackingService(self.store, self.blobs, user, self._projects)
@@ -74,8 +73,9 @@ class TrackingService:
         with self.store.read() as conn:
             row = repo.project_by_name_or_id(conn, name)
         if row is None:
-            row_values = {
-                "id": new_id(),
+            project_id = new_id()
+            row_values: dict[str, Any] = {
+                "id": project_id,
                 "name": name,
                 "kind": kind or "ml",
                 "description": description or "",
@@ -89,9 +89,9 @@ class TrackingService:
                         conn,
                         user=self.user,
                         entity_type="project",
-                        entity_id=row_values["id"],
+                        entity_id=project_id,
                         action="created",
-                        project_id=row_values["id"],
+                        project_id=project_id,
                         stage="problem_definition",
                         payload={"name": name, "kind": row_values["kind"]},
                     )
@@ -138,10 +138,13 @@ class TrackingService:
         clean_params = _check_params(params or {})
         clean_tags = _check_tags(tags or {})
         run_id = new_id()
-        row = {
+        run_name = name or f"run-{run_id[:8]}"
+        if len(run_name) > 256:
+            raise InvalidInput("run names are at most 256 characters")
+        row: dict[str, Any] = {
             "id": run_id,
             "project_id": proj.id,
-            "name": name or f"run-{run_id[:8]}",
+            "name": run_name,
             "stage": stage,
             "status": "RUNNING",
             "start_time": now_ms(),
@@ -150,8 +153,6 @@ class TrackingService:
             "git_commit": git_commit,
             "user": self.user,
         }
-        if len(row["name"]) > 256:
-            raise InvalidInput("run names are at most 256 characters")
         with self.store.write() as conn:
             if parent_run_id is not None and repo.run_status(conn, parent_run_id) is None:
                 raise NotFound(f"no parent run {parent_run_id!r}")
@@ -172,9 +173,7 @@ class TrackingService:
 
     def end_run(self, run_id: str, status: str = "FINISHED") -> RunInfo:
         if status not in TERMINAL_STATUSES:
-            raise InvalidInput(
-                f"invalid end status {status!r}", hint=f"use one of {', '.join(TERMINAL_STATUSES)}"
-            )
+            raise InvalidInput(f"invalid end status {status!r}", hint=f"use one of {', '.join(TERMINAL_STATUSES)}")
         with self.store.write() as conn:
             current, project_id, stage = self._status(conn, run_id)
             if current != status:
@@ -239,9 +238,9 @@ class TrackingService:
             existing = repo.existing_params(conn, run_id, clean)
             changed = {k: (existing[k], v) for k, v in clean.items() if k in existing and existing[k] != v}
             if changed:
-                k, (old, new) = next(iter(changed.items()))
+                k, (old, wanted) = next(iter(changed.items()))
                 raise Conflict(
-                    f"param {k!r} of run {run_id} is already {old!r}; cannot change it to {new!r}",
+                    f"param {k!r} of run {run_id} is already {old!r}; cannot change it to {wanted!r}",
                     hint="params are immutable; log a new key or start a new run",
                     details={"changed": sorted(changed)},
                 )
@@ -259,16 +258,19 @@ class TrackingService:
                     payload={"keys": sorted(new)},
                 )
 
-    def log_metrics(
-        self, run_id: str, metrics: Mapping[str, Any], step: int = 0, timestamp: int | None = None
-    ) -> None:
+    def log_metrics(self, run_id: str, metrics: Mapping[str, Any], step: int = 0, timestamp: int | None = None) -> None:
         ts = timestamp if timestamp is not None else now_ms()
         step = check_step(step)
-        points = [
-            (check_key(k, "metric key"), to_db_value(check_metric_value(k, v)), step, ts)
+        chunks = [
+            MetricChunk(
+                check_key(k, "metric key"),
+                np.array([step], dtype=np.int64),
+                np.array([check_metric_value(k, v)], dtype=np.float64),
+                np.array([ts], dtype=np.int64),
+            )
             for k, v in metrics.items()
         ]
-        self._insert_points(run_id, points)
+        self._insert_chunks(run_id, chunks)
 
     def log_metric_series(
         self,
@@ -278,18 +280,16 @@ class TrackingService:
         steps: Sequence[int] | None = None,
         timestamps: Sequence[int] | None = None,
     ) -> None:
-        """The bulk path: many points of one metric in one call and one transaction."""
+        """The bulk path: many points of one metric in one call, stored as one chunk in one transaction."""
         check_key(key, "metric key")
-        n = len(values)
-        if steps is not None and len(steps) != n:
-            raise InvalidInput(f"{len(steps)} steps given for {n} values")
-        if timestamps is not None and len(timestamps) != n:
-            raise InvalidInput(f"{len(timestamps)} timestamps given for {n} values")
-        vals = _as_floats(key, values)
-        stp = list(range(n)) if steps is None else [check_step(s) for s in steps]
-        ts_now = now_ms()
-        tss = [ts_now] * n if timestamps is None else [int(t) for t in timestamps]
-        self._insert_points(run_id, list(zip([key] * n, vals, stp, tss, strict=True)))
+        vals = _float_array(key, values)
+        n = len(vals)
+        stp = np.arange(n, dtype=np.int64) if steps is None else _int_array("steps", steps, n)
+        if timestamps is None:
+            tss = np.full(n, now_ms(), dtype=np.int64)
+        else:
+            tss = _int_array("timestamps", timestamps, n)
+        self._insert_chunks(run_id, [MetricChunk(key, stp, vals, tss)])
 
     def log_batch(
         self,
@@ -298,35 +298,31 @@ class TrackingService:
         params: Mapping[str, Any] | None = None,
         tags: Mapping[str, Any] | None = None,
     ) -> None:
-        """Metrics (key, value, step, timestamp), params and tags, all in one transaction or none."""
-        points = [
-            (check_key(k, "metric key"), to_db_value(check_metric_value(k, v)), check_step(s), int(t))
-            for k, v, s, t in metrics
-        ]
+        """Metrics as (key, value, step, timestamp) tuples, plus params and tags."""
+        chunks = _group_points(metrics)
         if params:
             self.log_params(run_id, params)
         if tags:
             self.set_tags(run_id, tags)
-        self._insert_points(run_id, points)
+        self._insert_chunks(run_id, chunks)
 
-    def _insert_points(self, run_id: str, points: list[tuple[str, float | None, int, int]]) -> None:
-        if not points:
+    def _insert_chunks(self, run_id: str, chunks: list[MetricChunk]) -> None:
+        if not chunks:
             return
-        if len(points) > MAX_BATCH_POINTS:
-            raise InvalidInput(f"{len(points)} points in one call; the limit is {MAX_BATCH_POINTS}")
+        total = sum(len(c.steps) for c in chunks)
+        if total > MAX_BATCH_POINTS:
+            raise InvalidInput(f"{total} points in one call; the limit is {MAX_BATCH_POINTS}")
         with self.store.write() as conn:
             self._status(conn, run_id, must_run=True)
-            repo.insert_metric_points(conn, run_id, points)
+            repo.insert_metric_chunks(conn, run_id, chunks)
 
     def metric_history(self, run_id: str, key: str) -> MetricSeries:
         with self.store.read() as conn:
             self._status(conn, run_id)
-            rows = repo.metric_history(conn, run_id, key)
-        if not rows:
-            raise NotFound(f"run {run_id} has no metric {key!r}")
-        return MetricSeries(
-            key, [r[0] for r in rows], [from_db_value(r[1]) for r in rows], [r[2] for r in rows]
-        )
+            steps, values, stamps = repo.metric_history(conn, run_id, key)
+        if not len(steps):
+            raise NotFound(f"run {run_id} has no metric {key!r}", hint=f"run `mlcycle runs show {run_id}`")
+        return MetricSeries(key, steps.tolist(), values.tolist(), stamps.tolist())
 
     def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
         clean = _check_tags(tags)
@@ -453,16 +449,44 @@ def _check_tags(tags: Mapping[str, Any]) -> dict[str, str]:
     return {check_key(k, "tag key"): check_value(v, k, MAX_TAG_VALUE, "tag") for k, v in tags.items()}
 
 
-def _as_floats(key: str, values: Sequence[Any]) -> list[float | None]:
+def _group_points(metrics: Sequence[tuple[str, Any, int, int]]) -> list[MetricChunk]:
+    """(key, value, step, timestamp) tuples -> one column-wise chunk per key, grouped in numpy."""
+    if not metrics:
+        return []
     try:
-        import numpy as np
-
-        arr = np.asarray(values, dtype=np.float64)
+        keys, values, steps, stamps = zip(*metrics, strict=True)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"metric {key!r}: values must all be numbers ({exc})") from exc
+        raise InvalidInput("metrics must be (key, value, step, timestamp) tuples") from exc
+    n = len(keys)
+    vals = _float_array("batch", values)
+    stp = _int_array("steps", steps, n)
+    tss = _int_array("timestamps", stamps, n)
+    unique, inverse = np.unique(np.asarray(keys, dtype=str), return_inverse=True)
+    if len(unique) == 1:
+        return [MetricChunk(check_key(str(unique[0]), "metric key"), stp, vals, tss)]
+    chunks = []
+    for i, key in enumerate(unique.tolist()):
+        mask = inverse == i
+        chunks.append(MetricChunk(check_key(key, "metric key"), stp[mask], vals[mask], tss[mask]))
+    return chunks
+
+
+def _float_array(key: str, values: Any) -> np.ndarray[Any, np.dtype[np.float64]]:
+    arr = np.asarray(values)
     if arr.ndim != 1:
-        raise InvalidInput(f"metric {key!r}: values must be one-dimensional")
-    out: list[float | None] = arr.tolist()
-    if np.isnan(arr).any():
-        out = [None if math.isnan(v) else v for v in out]  # type: ignore[arg-type]
+        raise InvalidInput(f"metric {key!r}: values must be a flat sequence of numbers")
+    if arr.dtype.kind not in "iuf" and len(arr):
+        raise InvalidInput(f"metric {key!r}: values must all be numbers, got {arr.dtype} data")
+    return arr.astype(np.float64, copy=False)
+
+
+def _int_array(what: str, values: Any, n: int) -> np.ndarray[Any, np.dtype[np.int64]]:
+    arr = np.asarray(values)
+    if arr.ndim != 1 or len(arr) != n:
+        raise InvalidInput(f"{len(arr) if arr.ndim == 1 else 'non-flat'} {what} given for {n} values")
+    if len(arr) and arr.dtype.kind not in "iu":
+        raise InvalidInput(f"{what} must be whole numbers, got {arr.dtype} data")
+    out = arr.astype(np.int64, copy=False)
+    if what == "steps" and len(out) and (out.min() < 0 or out.max() > 2**62):
+        raise InvalidInput("steps must be between 0 and 2**62")
     return out

@@ -18,9 +18,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "events",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("ts", sa.BigInteger(), nullable=False),
         sa.Column("user", sa.String(length=128), nullable=False),
         sa.Column("project_id", sa.String(length=32), nullable=True),
@@ -36,19 +34,20 @@ def upgrade() -> None:
         batch_op.create_index("ix_events_project_stage", ["project_id", "stage"], unique=False)
 
     op.create_table(
-        "metric_points",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        "metric_chunks",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=False),
         sa.Column("key", sa.String(length=250), nullable=False),
-        sa.Column("value", sa.Float(precision=53), nullable=True),
-        sa.Column("step", sa.BigInteger(), nullable=False),
-        sa.Column("timestamp", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_metric_points")),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("min_step", sa.BigInteger(), nullable=False),
+        sa.Column("max_step", sa.BigInteger(), nullable=False),
+        sa.Column("steps", sa.LargeBinary(), nullable=False),
+        sa.Column("values", sa.LargeBinary(), nullable=False),
+        sa.Column("timestamps", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_metric_chunks")),
     )
-    with op.batch_alter_table("metric_points", schema=None) as batch_op:
-        batch_op.create_index("ix_metric_points_run_key_step", ["run_id", "key", "step"], unique=False)
+    with op.batch_alter_table("metric_chunks", schema=None) as batch_op:
+        batch_op.create_index("ix_metric_chunks_run_key", ["run_id", "key"], unique=False)
 
     op.create_table(
         "projects",
@@ -160,10 +159,10 @@ def downgrade() -> None:
     op.drop_table("runs")
     op.drop_table("tokens")
     op.drop_table("projects")
-    with op.batch_alter_table("metric_points", schema=None) as batch_op:
-        batch_op.drop_index("ix_metric_points_run_key_step")
+    with op.batch_alter_table("metric_chunks", schema=None) as batch_op:
+        batch_op.drop_index("ix_metric_chunks_run_key")
 
-    op.drop_table("metric_points")
+    op.drop_table("metric_chunks")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_project_stage")
         batch_op.drop_index("ix_events_entity")
