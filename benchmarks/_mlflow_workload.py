@@ -13,6 +13,8 @@ import sys
 import tempfile
 import time
 
+METRIC_KEYS = ("auc", "loss", "f1", "acc", "n")
+
 
 def main() -> None:
     keys, steps, n_runs = (int(a) for a in sys.argv[1:4])

@@ -9,7 +9,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
@@ -107,14 +106,18 @@ def delete_tag(conn: Connection, run_id: str, key: str) -> int:
 
 
 # ---- metrics --------------------------------------------------------------------------------------------
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+
 @dataclass(frozen=True, slots=True)
 class MetricChunk:
     """Points of one metric key from one logging call, column-wise."""
 
     key: str
-    steps: np.ndarray[Any, np.dtype[np.int64]]
-    values: np.ndarray[Any, np.dtype[np.float64]]
-    timestamps: np.ndarray[Any, np.dtype[np.int64]]
+    steps: IntArray
+    values: FloatArray
+    timestamps: IntArray
 
 
 def insert_metric_chunks(conn: Connection, run_id: str, chunks: Sequence[MetricChunk]) -> None:

@@ -28,9 +28,9 @@ from mlcycle.core.validation import (
 )
 from mlcycle.store import Store, record_event
 from mlcycle.store import runs as repo
-from mlcycle.store.runs import MetricChunk
 from mlcycle.store.events import Event, list_events
 from mlcycle.store.run_query import search_run_ids
+from mlcycle.store.runs import MetricChunk
 from mlcycle.tracking.models import (
     TERMINAL_STATUSES,
     ArtifactInfo,
@@ -285,10 +285,7 @@ class TrackingService:
         vals = _float_array(key, values)
         n = len(vals)
         stp = np.arange(n, dtype=np.int64) if steps is None else _int_array("steps", steps, n)
-        if timestamps is None:
-            tss = np.full(n, now_ms(), dtype=np.int64)
-        else:
-            tss = _int_array("timestamps", timestamps, n)
+        tss = np.full(n, now_ms(), dtype=np.int64) if timestamps is None else _int_array("timestamps", timestamps, n)
         self._insert_chunks(run_id, [MetricChunk(key, stp, vals, tss)])
 
     def log_batch(
