@@ -49,6 +49,18 @@ def test_fit_inside_a_run_logs_params_metrics_and_model(autolog: mc.Client) -> N
     assert len(autolog.project("auto").search_runs()) == 1
 
 
+def test_estimators_whose_fit_is_inherited_are_logged(autolog: mc.Client) -> None:
+    from sklearn.ensemble import RandomForestClassifier  # fit is defined on the abstract BaseForest
+
+    X, y = _data()
+    with autolog.project("auto").start_run() as run:
+        RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    run = autolog.get_run(run.id)
+    assert run.params["n_estimators"] == "5"
+    assert "training_roc_auc" in run.metrics
+    assert [a.path for a in run.artifacts()] == ["model/model.json", "model/model.skops"]
+
+
 def test_fit_outside_a_run_gets_its_own_run(autolog: mc.Client) -> None:
     from sklearn.linear_model import Ridge
 

@@ -49,9 +49,11 @@ def autolog(
     from sklearn.utils import all_estimators
 
     for _, cls in all_estimators():
-        if "fit" in cls.__dict__ and cls not in _patched:
-            _patched[cls] = cls.__dict__["fit"]
-            cls.fit = _wrap(cls.__dict__["fit"])
+        # patch the class that defines the fit this estimator uses (often an abstract base, e.g. BaseForest)
+        owner = next((k for k in cls.__mro__ if "fit" in k.__dict__), None)
+        if owner is not None and owner not in _patched:
+            _patched[owner] = owner.__dict__["fit"]
+            owner.fit = _wrap(owner.__dict__["fit"])
 
 
 def load_model(run: Run, name: str = MODEL_ARTIFACT, *, trust: bool = False) -> Any:

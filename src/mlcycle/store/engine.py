@@ -39,7 +39,13 @@ def create_store_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InvalidInput(
+                    f"cannot create the store folder {Path(path).parent}: {exc.strerror}",
+                    hint="set MLCYCLE_HOME or MLCYCLE_STORE_URL to a writable place",
+                ) from exc
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
