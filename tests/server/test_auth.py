@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from mlcycle.auth import list_tokens, revoke_token
-from mlcycle.core.config import Settings
+from mlcycle.core.config import Settings, load_settings
 from mlcycle.server import create_app
 from mlcycle.store import Store
 
@@ -121,6 +121,6 @@ async def test_without_auth_requests_act_as_anonymous_admin(
 
 async def test_auth_follows_the_environment_when_not_given(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLCYCLE_NO_AUTH", "1")
-    app = create_app(settings)
+    app = create_app(settings.model_copy(update={"no_auth": load_settings().no_auth}))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t/api/v1") as api:
         assert (await api.get("/whoami")).status_code == 200

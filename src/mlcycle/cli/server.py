@@ -25,16 +25,16 @@ def server(
     ] = False,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the REST API and web UI.
+    """Serve the REST API.
 
     The API lives under /api/v1 and uses the store of the current settings. Requests need a bearer token
     (`mlcycle tokens create`) unless --no-auth is given.
     """
-    from mlcycle.core.config import env_flag
+    from mlcycle.core.config import load_settings
 
     if no_auth:
         os.environ[NO_AUTH_ENV] = "1"  # read by create_app, here and in every worker process
-    if env_flag(NO_AUTH_ENV):
+    if load_settings().no_auth:
         where = f"http://{host}:{port}"
         out.err_console().print(
             f"[bold red]warning:[/] authentication is OFF: anyone who can reach {where} can read and write "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 from functools import cached_property
 from pathlib import Path
 
@@ -41,6 +40,9 @@ class Settings(BaseSettings):
     max_artifact_bytes: int = Field(
         default=4 * 1024 * 1024 * 1024, gt=0, description="Largest artifact upload the server accepts."
     )
+    no_auth: bool = Field(
+        default=False, description="Serve without authentication (set by `mlcycle server --no-auth`)."
+    )
     runner: str = Field(default="local", description="Default pipeline runner: `local` or `ray`.")
     ray_address: str | None = Field(default=None, description="Ray cluster address for the `ray` runner.")
 
@@ -66,6 +68,3 @@ def load_settings(**overrides: object) -> Settings:
     clean = {k: v for k, v in overrides.items() if v is not None}
     return Settings(**clean)  # type: ignore[arg-type]
 
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}

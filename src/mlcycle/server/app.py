@@ -8,14 +8,13 @@ from fastapi import FastAPI
 
 from mlcycle import __version__
 from mlcycle.client.local import LocalBackend
-from mlcycle.core.config import Settings, env_flag, load_settings
+from mlcycle.core.config import Settings, load_settings
 from mlcycle.server.deps import ANONYMOUS, ServerState
 from mlcycle.server.errors import install_error_handlers
 from mlcycle.server.limits import BodyLimit
 from mlcycle.server.routes import artifacts, events, meta, projects, runs
 
 API_PREFIX = "/api/v1"
-NO_AUTH_ENV = "MLCYCLE_NO_AUTH"
 
 log = logging.getLogger("mlcycle.server")
 
@@ -30,7 +29,7 @@ def create_app(settings: Settings | None = None, *, auth: bool | None = None) ->
     """
     settings = settings or load_settings()
     if auth is None:
-        auth = not env_flag(NO_AUTH_ENV)
+        auth = not settings.no_auth
     backend = LocalBackend.from_settings(settings)
     if not auth:
         log.warning(
