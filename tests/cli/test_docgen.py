@@ -29,6 +29,9 @@ def test_every_command_is_documented() -> None:
         "mlcycle lifecycle",
         "mlcycle server",
         "mlcycle demo",
+        "mlcycle datasets list",
+        "mlcycle datasets show",
+        "mlcycle datasets diff",
     ):
         assert f"`{path}`" in text
     assert "\x1b[" not in text  # no terminal escapes

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from mlcycle.cli import db, demo, events, lifecycle, projects, runs, server, tokens
+from mlcycle.cli import datasets, db, demo, events, lifecycle, projects, runs, server, tokens
 from mlcycle.cli.errors import MlcycleGroup
 
 app = typer.Typer(
@@ -59,6 +59,7 @@ def _root(
 
 app.add_typer(runs.app, name="runs")
 app.add_typer(projects.app, name="projects")
+app.add_typer(datasets.app, name="datasets")
 app.command("events")(events.events)
 app.command("lifecycle")(lifecycle.lifecycle)
 app.add_typer(tokens.app, name="tokens")

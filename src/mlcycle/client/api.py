@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from mlcycle.client.backend import Backend
 from mlcycle.core.config import Settings, load_settings
@@ -19,6 +19,10 @@ from mlcycle.lifecycle import LifecycleView
 from mlcycle.store.events import Event
 from mlcycle.tracking.models import ArtifactInfo, MetricSeries, ProjectInfo, RunInfo
 from mlcycle.tracking.sysinfo import git_commit
+
+if TYPE_CHECKING:
+    from mlcycle.data.models import DatasetDiff, DatasetInfo, DatasetVersion
+    from mlcycle.data.validation import ExpectationSuite, ValidationReport
 
 _active_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("mlcycle_active_run", default=None)
 
@@ -62,6 +66,18 @@ class Client:
     @property
     def is_remote(self) -> bool:
         return bool(self.settings.server_url)
+
+    def close(self) -> None:
+        """Release the remote connection pool (embedded stores are shared per process and stay open)."""
+        close = getattr(self.backend, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def project(self, name: str, kind: str | None = None, description: str | None = None) -> Project:
         """Get or create a project (``kind`` 'ml' or 'llm'; 'ml' when created without one)."""
@@ -165,8 +181,102 @@ class Project:
             filter, project=self.info.name, order_by=order_by, limit=limit, offset=offset
         )
 
+    # -- datasets
+    def log_dataset(self, name: str, data: Any, *, stage: str | None = None, source: str | None = None) -> Dataset:
+        """Store ``data`` (a pandas DataFrame, a pyarrow Table, or a .csv/.parquet/.jsonl path or URL) as a new
+        version of dataset ``name``; content equal to an existing version returns that version. Inside a run's
+        ``with`` block the version is linked to the run."""
+        run = active_run()
+        info = self.client.backend.log_dataset(
+            self.info.name, name, data, stage=stage, source=source, run_id=run.id if run else None
+        )
+        return Dataset(self.client, info)
+
+    def dataset(self, name: str, version: int | str = "latest") -> Dataset:
+        """A version of a dataset: a number (3 or "v3"), "latest", or a tag."""
+        return Dataset(self.client, self.client.backend.get_dataset_version(self.info.name, name, version))
+
+    def datasets(self) -> list[DatasetInfo]:
+        return self.client.backend.list_datasets(self.info.name)
+
     def __repr__(self) -> str:
         return f"<mlcycle.Project {self.info.name} ({self.info.kind})>"
+
+
+class Dataset:
+    """A dataset version: ``info`` holds its schema, profile and provenance; :meth:`load` reads its rows."""
+
+    def __init__(self, client: Client, info: DatasetVersion) -> None:
+        self.client = client
+        self.info = info
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def name(self) -> str:
+        return self.info.dataset
+
+    @property
+    def version(self) -> int:
+        return self.info.version
+
+    def load(self, as_: str = "pandas", columns: list[str] | None = None) -> Any:
+        """The rows as a pandas DataFrame (``as_="pandas"``) or a pyarrow Table (``as_="arrow"``)."""
+        return self.client.backend.load_dataset(self.info.id, as_, columns)
+
+    def tag(self, tag: str) -> Dataset:
+        self.info = self.client.backend.tag_dataset(self.info.project_id, self.name, self.version, tag)
+        return self
+
+    def versions(self) -> list[Dataset]:
+        """Every version of this dataset, newest first."""
+        infos = self.client.backend.list_dataset_versions(self.info.project_id, self.name)
+        return [Dataset(self.client, i) for i in infos]
+
+    def parent(self) -> Dataset | None:
+        """The version this one was derived from (e.g. the dataset a split came from)."""
+        pid = self.info.parent_version_id
+        return Dataset(self.client, self.client.backend.dataset_version_by_id(pid)) if pid else None
+
+    def diff(self, other: Dataset) -> DatasetDiff:
+        """Schema and profile changes from this version to ``other``."""
+        from mlcycle.data.diff import diff_versions
+
+        return diff_versions(self.info, other.info)
+
+    def validate(self, suite: ExpectationSuite, *, raise_on_failure: bool = True) -> ValidationReport:
+        """Check ``suite``, store the report; raises ValidationFailed when a rule fails (unless told not to)."""
+        run = active_run()
+        return self.client.backend.validate_dataset(
+            self.info.id, suite, raise_on_failure=raise_on_failure, run_id=run.id if run else None
+        )
+
+    def split(
+        self,
+        *,
+        method: str = "random",
+        fractions: Sequence[float] = (0.8, 0.1, 0.1),
+        seed: int = 0,
+        stratify_by: str | None = None,
+        time_column: str | None = None,
+    ) -> dict[str, Dataset]:
+        """Deterministic parts stored as ``<name>-train``, ``<name>-validation``, ``<name>-test`` (docs/data.md)."""
+        run = active_run()
+        parts = self.client.backend.split_dataset(
+            self.info.id,
+            method=method,
+            fractions=fractions,
+            seed=seed,
+            stratify_by=stratify_by,
+            time_column=time_column,
+            run_id=run.id if run else None,
+        )
+        return {k: Dataset(self.client, v) for k, v in parts.items()}
+
+    def __repr__(self) -> str:
+        return f"<mlcycle.Dataset {self.info.ref} {self.info.row_count} rows>"
 
 
 class Run:

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from mlcycle.lifecycle import LifecycleView
 from mlcycle.store.events import Event
 from mlcycle.tracking.models import ArtifactInfo, MetricSeries, ProjectInfo, RunInfo
+
+if TYPE_CHECKING:  # the data types pull in nothing heavy, but keep `import mlcycle.client` minimal anyway
+    from mlcycle.data.models import DatasetInfo, DatasetVersion
+    from mlcycle.data.validation import ExpectationSuite, ValidationReport
 
 
 class Backend(Protocol):
@@ -82,3 +86,43 @@ class Backend(Protocol):
     ) -> list[Event]: ...
 
     def lifecycle(self, project: str) -> LifecycleView: ...
+
+    # datasets: ``data`` is a pandas DataFrame, a pyarrow Table, or a file path or URL; versions are a number,
+    # "v3", "latest" or a tag; ``load_dataset`` returns a pandas DataFrame or a pyarrow Table.
+    def log_dataset(
+        self,
+        project: str,
+        name: str,
+        data: Any,
+        *,
+        stage: str | None = None,
+        source: str | None = None,
+        source_kind: str | None = None,
+        run_id: str | None = None,
+        parent_version_id: str | None = None,
+    ) -> DatasetVersion: ...
+    def get_dataset_version(self, project: str, name: str, version: int | str = "latest") -> DatasetVersion: ...
+    def dataset_version_by_id(self, version_id: str) -> DatasetVersion: ...
+    def list_datasets(self, project: str) -> list[DatasetInfo]: ...
+    def list_dataset_versions(self, project: str, name: str) -> list[DatasetVersion]: ...
+    def tag_dataset(self, project: str, name: str, version: int | str, tag: str) -> DatasetVersion: ...
+    def load_dataset(self, version_id: str, as_: str = "pandas", columns: list[str] | None = None) -> Any: ...
+    def validate_dataset(
+        self,
+        version_id: str,
+        suite: ExpectationSuite,
+        *,
+        raise_on_failure: bool = True,
+        run_id: str | None = None,
+    ) -> ValidationReport: ...
+    def split_dataset(
+        self,
+        version_id: str,
+        *,
+        method: str = "random",
+        fractions: Sequence[float] = (0.8, 0.1, 0.1),
+        seed: int = 0,
+        stratify_by: str | None = None,
+        time_column: str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, DatasetVersion]: ...

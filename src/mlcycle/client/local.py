@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
 from mlcycle.core.config import Settings
 from mlcycle.lifecycle import LifecycleView, project_lifecycle
 from mlcycle.tracking.service import TrackingService
+
+if TYPE_CHECKING:
+    from mlcycle.data import DatasetInfo, DatasetService, DatasetVersion, ExpectationSuite, ValidationReport
 
 
 class LocalBackend(TrackingService):
@@ -21,3 +28,82 @@ class LocalBackend(TrackingService):
     def lifecycle(self, project: str) -> LifecycleView:
         p = self.get_project(project)
         return project_lifecycle(self.store, p.id, p.name, p.kind)
+
+    # ---- datasets (pandas and pyarrow are imported on first use) ------------------------------------------
+    @cached_property
+    def data(self) -> DatasetService:
+        from mlcycle.data import DatasetService
+
+        return DatasetService(self.store, self.blobs, self.user)
+
+    def log_dataset(
+        self,
+        project: str,
+        name: str,
+        data: Any,
+        *,
+        stage: str | None = None,
+        source: str | None = None,
+        source_kind: str | None = None,
+        run_id: str | None = None,
+        parent_version_id: str | None = None,
+    ) -> DatasetVersion:
+        return self.data.log_dataset(
+            project,
+            name,
+            data,
+            stage=stage,
+            source=source,
+            source_kind=source_kind,
+            run_id=run_id,
+            parent_version_id=parent_version_id,
+        )
+
+    def get_dataset_version(self, project: str, name: str, version: int | str = "latest") -> DatasetVersion:
+        return self.data.get_version(project, name, version)
+
+    def dataset_version_by_id(self, version_id: str) -> DatasetVersion:
+        return self.data.get_version_by_id(version_id)
+
+    def list_datasets(self, project: str) -> list[DatasetInfo]:
+        return self.data.list_datasets(project)
+
+    def list_dataset_versions(self, project: str, name: str) -> list[DatasetVersion]:
+        return self.data.list_versions(project, name)
+
+    def tag_dataset(self, project: str, name: str, version: int | str, tag: str) -> DatasetVersion:
+        return self.data.tag(project, name, version, tag)
+
+    def load_dataset(self, version_id: str, as_: str = "pandas", columns: list[str] | None = None) -> Any:
+        return self.data.load(version_id, as_, columns)  # type: ignore[arg-type]  # checked by the service
+
+    def validate_dataset(
+        self,
+        version_id: str,
+        suite: ExpectationSuite,
+        *,
+        raise_on_failure: bool = True,
+        run_id: str | None = None,
+    ) -> ValidationReport:
+        return self.data.validate(version_id, suite, raise_on_failure=raise_on_failure, run_id=run_id)
+
+    def split_dataset(
+        self,
+        version_id: str,
+        *,
+        method: str = "random",
+        fractions: Sequence[float] = (0.8, 0.1, 0.1),
+        seed: int = 0,
+        stratify_by: str | None = None,
+        time_column: str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, DatasetVersion]:
+        return self.data.split(
+            version_id,
+            method=method,
+            fractions=fractions,
+            seed=seed,
+            stratify_by=stratify_by,
+            time_column=time_column,
+            run_id=run_id,
+        )
