@@ -32,6 +32,10 @@ def test_every_command_is_documented() -> None:
         "mlcycle datasets list",
         "mlcycle datasets show",
         "mlcycle datasets diff",
+        "mlcycle pipelines list",
+        "mlcycle pipelines runs",
+        "mlcycle pipelines show",
+        "mlcycle pipelines resume",
     ):
         assert f"`{path}`" in text
     assert "\x1b[" not in text  # no terminal escapes

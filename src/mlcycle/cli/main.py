@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from mlcycle.cli import datasets, db, demo, events, lifecycle, projects, runs, server, tokens
+from mlcycle.cli import datasets, db, demo, events, lifecycle, pipelines, projects, runs, server, tokens
 from mlcycle.cli.errors import MlcycleGroup
 
 app = typer.Typer(
@@ -60,6 +60,7 @@ def _root(
 app.add_typer(runs.app, name="runs")
 app.add_typer(projects.app, name="projects")
 app.add_typer(datasets.app, name="datasets")
+app.add_typer(pipelines.app, name="pipelines")
 app.command("events")(events.events)
 app.command("lifecycle")(lifecycle.lifecycle)
 app.add_typer(tokens.app, name="tokens")

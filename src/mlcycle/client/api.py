@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -28,8 +29,22 @@ _active_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("mlcycl
 
 
 def active_run() -> Run | None:
-    """The run of the innermost ``with project.start_run()`` block in this context, if any."""
-    return _active_run.get()
+    """The run of the innermost ``with project.start_run()`` block in this context, if any; inside a pipeline
+    step, the pipeline run's tracking run."""
+    run = _active_run.get()
+    return run if run is not None else _pipeline_step_run()
+
+
+def _pipeline_step_run() -> Run | None:
+    # A step can only be running if the pipelines package was imported: do not import it otherwise.
+    context: Any = sys.modules.get("mlcycle.pipelines.context")
+    step = context.current_step() if context is not None else None
+    if step is None:
+        return None
+    from mlcycle.client.local import LocalBackend
+
+    backend = LocalBackend(step.store(), step.blobs(), step.user)
+    return Run(Client(backend), backend.get_run(step.run_id))
 
 
 def connect(
@@ -177,9 +192,7 @@ class Project:
         offset: int = 0,
     ) -> list[Run]:
         """Runs of this project matching ``filter`` (grammar: docs/search.md)."""
-        return self.client.search_runs(
-            filter, project=self.info.name, order_by=order_by, limit=limit, offset=offset
-        )
+        return self.client.search_runs(filter, project=self.info.name, order_by=order_by, limit=limit, offset=offset)
 
     # -- datasets
     def log_dataset(self, name: str, data: Any, *, stage: str | None = None, source: str | None = None) -> Dataset:
@@ -359,9 +372,7 @@ class Run:
         if path.is_dir():
             prefix = name if name is not None else path.name
             return [
-                self.client.backend.log_artifact(
-                    self.info.id, f"{prefix}/{f.relative_to(path).as_posix()}", f
-                )
+                self.client.backend.log_artifact(self.info.id, f"{prefix}/{f.relative_to(path).as_posix()}", f)
                 for f in sorted(path.rglob("*"))
                 if f.is_file()
             ]

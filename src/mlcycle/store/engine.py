@@ -100,6 +100,15 @@ class Store:
                 store = _OPEN[key] = cls(key)
         return store
 
+    @staticmethod
+    def forget_inherited() -> None:
+        """In a forked child: drop the parent's pooled connections without closing them (they belong to the
+        parent; SQLite connections must not cross a fork), so that ``Store.open`` connects afresh. No lock is
+        taken: a lock held by another parent thread at fork time would never be released in the child."""
+        for store in list(_OPEN.values()):
+            store.engine.dispose(close=False)
+        _OPEN.clear()
+
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: committed on success, rolled back on any error."""

@@ -247,6 +247,7 @@ step_runs = Table(
     Column("pipeline_run_id", Id, ForeignKey("pipeline_runs.id"), nullable=False),
     Column("name", String(256), nullable=False),  # invocation name, unique within the pipeline run
     Column("step", String(256), nullable=False),  # the step function's qualified name
+    Column("position", Integer, nullable=False, default=0),  # index in the pipeline's graph order
     Column("status", String(16), nullable=False),  # PENDING | RUNNING | COMPLETED | CACHED | FAILED | SKIPPED
     Column("cache_key", String(64), nullable=True),
     Column("cached", Integer, nullable=False, default=0),

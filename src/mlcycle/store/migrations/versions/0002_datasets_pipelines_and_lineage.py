@@ -153,6 +153,7 @@ def upgrade() -> None:
         sa.Column("pipeline_run_id", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=256), nullable=False),
         sa.Column("step", sa.String(length=256), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("cache_key", sa.String(length=64), nullable=True),
         sa.Column("cached", sa.Integer(), nullable=False),
