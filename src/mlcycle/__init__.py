@@ -41,23 +41,26 @@ _SUBMODULES = {"data": "mlcycle.data", "sklearn": "mlcycle.client.sklearn"}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the same names, visible to type checkers ("X as X" marks them as re-exported)
     from mlcycle import data as data
     from mlcycle.client import sklearn as sklearn
-    from mlcycle.client.api import Client, Project, Run, active_run, connect
-    from mlcycle.core.errors import (
-        AlreadyExists,
-        Conflict,
-        IntegrityError,
-        InvalidInput,
-        MlcycleError,
-        NotFound,
-        PayloadTooLarge,
-        PermissionDenied,
-        Unauthenticated,
-        ValidationFailed,
-    )
-    from mlcycle.pipelines import pipeline, step
+    from mlcycle.client.api import Client as Client
+    from mlcycle.client.api import Project as Project
+    from mlcycle.client.api import Run as Run
+    from mlcycle.client.api import active_run as active_run
+    from mlcycle.client.api import connect as connect
+    from mlcycle.core.errors import AlreadyExists as AlreadyExists
+    from mlcycle.core.errors import Conflict as Conflict
+    from mlcycle.core.errors import IntegrityError as IntegrityError
+    from mlcycle.core.errors import InvalidInput as InvalidInput
+    from mlcycle.core.errors import MlcycleError as MlcycleError
+    from mlcycle.core.errors import NotFound as NotFound
+    from mlcycle.core.errors import PayloadTooLarge as PayloadTooLarge
+    from mlcycle.core.errors import PermissionDenied as PermissionDenied
+    from mlcycle.core.errors import Unauthenticated as Unauthenticated
+    from mlcycle.core.errors import ValidationFailed as ValidationFailed
+    from mlcycle.pipelines import pipeline as pipeline
+    from mlcycle.pipelines import step as step
 
 
 def __getattr__(name: str) -> Any:

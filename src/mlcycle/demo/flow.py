@@ -57,7 +57,7 @@ def evaluate(model: BaseEstimator, validation: pd.DataFrame, name: str) -> dict[
     from sklearn.metrics import accuracy_score, roc_auc_score
 
     X, y = validation.drop(columns=TARGET), validation[TARGET]
-    proba = model.predict_proba(X)[:, 1]  # type: ignore[attr-defined]
+    proba = model.predict_proba(X)[:, 1]
     scores = {"val_roc_auc": float(roc_auc_score(y, proba)), "val_accuracy": float(accuracy_score(y, proba > 0.5))}
     run = mc.active_run()
     if run is not None:
