@@ -13,12 +13,11 @@ sha256 of the bytes it returns and raises :class:`~mlcycle.core.errors.Integrity
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -78,24 +77,48 @@ class BlobStore:
         """Store everything ``fileobj.read`` returns, in chunks of ``chunk_size`` bytes."""
         if chunk_size <= 0:
             raise InvalidInput(f"chunk_size must be positive, got {chunk_size}")
+
+        def copy(out: Any) -> BlobRef:
+            hasher = hashlib.sha256()
+            size = 0
+            while chunk := fileobj.read(chunk_size):
+                if not isinstance(chunk, bytes | bytearray):
+                    raise InvalidInput(
+                        f"put_stream read {type(chunk).__name__}, not bytes",
+                        hint="open the file in binary mode ('rb')",
+                    )
+                hasher.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+            return BlobRef(hasher.hexdigest(), size)
+
+        return self._publish(copy)
+
+    def put_bytes(self, data: bytes) -> BlobRef:
+        """Store ``data``; nothing is written when a blob with the same content already exists."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise InvalidInput(f"put_bytes needs bytes, got {type(data).__name__}")
+        view = memoryview(data)
+        ref = BlobRef(hashlib.sha256(view).hexdigest(), view.nbytes)
+        if self.exists(ref.digest):
+            return ref
+
+        def write(out: Any) -> BlobRef:
+            out.write(view)
+            return ref
+
+        return self._publish(write)
+
+    def _publish(self, write: Callable[[Any], BlobRef]) -> BlobRef:
+        """Write a temp file with ``write`` (which returns the content's ref), make it durable, then move it
+        to its blob path; on any failure the temp file is removed and nothing is published."""
         temp = self._new_temp()
-        hasher = hashlib.sha256()
-        size = 0
         try:
             with self.fs.open(temp, "wb") as out:
-                while chunk := fileobj.read(chunk_size):
-                    if not isinstance(chunk, bytes | bytearray):
-                        raise InvalidInput(
-                            f"put_stream read {type(chunk).__name__}, not bytes",
-                            hint="open the file in binary mode ('rb')",
-                        )
-                    hasher.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
+                ref = write(out)
                 if self.is_local:
                     out.flush()
                     os.fsync(out.fileno())
-            ref = BlobRef(hasher.hexdigest(), size)
             self._commit(temp, ref.digest)
         except BaseException as exc:
             self._discard(temp)
@@ -103,16 +126,6 @@ class BlobStore:
                 raise self._location_missing("write to", exc) from exc
             raise
         return ref
-
-    def put_bytes(self, data: bytes) -> BlobRef:
-        """Store ``data``; nothing is written when a blob with the same content already exists."""
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise InvalidInput(f"put_bytes needs bytes, got {type(data).__name__}")
-        data = bytes(data)
-        digest = hashlib.sha256(data).hexdigest()
-        if self.exists(digest):
-            return BlobRef(digest, len(data))
-        return self.put_stream(io.BytesIO(data))
 
     def put_file(self, path: str | os.PathLike[str]) -> BlobRef:
         """Store the content of the local file at ``path``."""
