@@ -27,6 +27,7 @@ def test_every_command_is_documented() -> None:
         "mlcycle db current",
         "mlcycle events",
         "mlcycle lifecycle",
+        "mlcycle lineage",
         "mlcycle server",
         "mlcycle demo",
         "mlcycle datasets list",
@@ -36,6 +37,10 @@ def test_every_command_is_documented() -> None:
         "mlcycle pipelines runs",
         "mlcycle pipelines show",
         "mlcycle pipelines resume",
+        "mlcycle pipelines schedule",
+        "mlcycle pipelines schedules",
+        "mlcycle pipelines unschedule",
+        "mlcycle scheduler run",
     ):
         assert f"`{path}`" in text
     assert "\x1b[" not in text  # no terminal escapes

@@ -20,7 +20,20 @@ MLCYCLE_BIN = Path(sys.executable).with_name("mlcycle")
 def test_help_lists_every_command(invoke: Invoke) -> None:
     result = invoke("--help")
     assert result.exit_code == 0
-    for name in ("runs", "projects", "datasets", "pipelines", "tokens", "db", "events", "lifecycle", "server", "demo"):
+    for name in (
+        "runs",
+        "projects",
+        "datasets",
+        "pipelines",
+        "scheduler",
+        "tokens",
+        "db",
+        "events",
+        "lifecycle",
+        "lineage",
+        "server",
+        "demo",
+    ):
         assert name in result.stdout
 
 

@@ -98,6 +98,8 @@ def test_time_split_cuts_in_time_order() -> None:
         ({"method": "stratified"}, "stratify_by"),
         ({"method": "stratified", "stratify_by": "nope"}, "'nope' is not in the dataset"),
         ({"method": "time", "time_column": "label"}, "not a time"),
+        ({"seed": -1}, "non-negative integer"),
+        ({"seed": 1.5}, "non-negative integer"),
     ],
 )
 def test_bad_options_are_invalid_input(opts: dict[str, object], match: str) -> None:

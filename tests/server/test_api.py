@@ -34,6 +34,16 @@ ROUTES = {
     "/api/v1/runs/{run_id}/metrics/{key}/history": {"get"},
     "/api/v1/runs/{run_id}/artifacts": {"get"},
     "/api/v1/runs/{run_id}/artifacts/{path}": {"get", "put"},
+    "/api/v1/projects/{ref}/datasets": {"get", "put"},
+    "/api/v1/projects/{ref}/datasets/{name}/versions": {"get"},
+    "/api/v1/projects/{ref}/datasets/{name}/versions/{version}": {"get"},
+    "/api/v1/projects/{ref}/datasets/{name}/tags/{tag}": {"put"},
+    "/api/v1/datasets/versions/{version_id}": {"get"},
+    "/api/v1/datasets/versions/{version_id}/parquet": {"get"},
+    "/api/v1/datasets/versions/{version_id}/diff/{other_id}": {"get"},
+    "/api/v1/datasets/versions/{version_id}/validate": {"post"},
+    "/api/v1/datasets/versions/{version_id}/reports": {"get", "post"},
+    "/api/v1/datasets/versions/{version_id}/split": {"post"},
     "/api/v1/events": {"get"},
 }
 

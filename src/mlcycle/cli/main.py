@@ -13,7 +13,20 @@ from typing import Annotated
 
 import typer
 
-from mlcycle.cli import datasets, db, demo, events, lifecycle, pipelines, projects, runs, server, tokens
+from mlcycle.cli import (
+    datasets,
+    db,
+    demo,
+    events,
+    lifecycle,
+    lineage,
+    pipelines,
+    projects,
+    runs,
+    scheduler,
+    server,
+    tokens,
+)
 from mlcycle.cli.errors import MlcycleGroup
 
 app = typer.Typer(
@@ -61,8 +74,10 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(projects.app, name="projects")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(pipelines.app, name="pipelines")
+app.add_typer(scheduler.app, name="scheduler")
 app.command("events")(events.events)
 app.command("lifecycle")(lifecycle.lifecycle)
+app.command("lineage")(lineage.lineage)
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(db.app, name="db")
 app.command("server")(server.server)

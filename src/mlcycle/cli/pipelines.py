@@ -1,20 +1,24 @@
-"""``mlcycle pipelines``: list pipelines and their runs, show a run step by step, resume a failed run.
+"""``mlcycle pipelines``: list pipelines and their runs, show a run step by step, resume a failed run, and
+schedule a pipeline on a cron expression or on new versions of a dataset.
 
 These commands read and write the embedded store (MLCYCLE_HOME / MLCYCLE_STORE_URL).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import json
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mlcycle.cli import output as out
 
 if TYPE_CHECKING:
-    from mlcycle.pipelines import PipelineRun, PipelineService
+    from mlcycle.pipelines import PipelineRun, PipelineService, ScheduleInfo, ScheduleService
 
-app = typer.Typer(help="List pipelines and their runs, show a run, resume a failed run.", no_args_is_help=True)
+app = typer.Typer(
+    help="List pipelines and their runs, show a run, resume a failed run, schedule a pipeline.", no_args_is_help=True
+)
 
 _RUN_STYLE = {"RUNNING": "cyan", "FINISHED": "green", "FAILED": "red"}
 _STEP_STYLE = {"COMPLETED": "green", "CACHED": "blue", "RUNNING": "cyan", "FAILED": "red", "SKIPPED": "yellow"}
@@ -25,6 +29,13 @@ def _service() -> PipelineService:
     from mlcycle.pipelines import PipelineService
 
     return PipelineService.from_settings(load_settings())
+
+
+def _schedules() -> ScheduleService:
+    from mlcycle.core.config import load_settings
+    from mlcycle.pipelines import ScheduleService
+
+    return ScheduleService.from_settings(load_settings())
 
 
 def _styled(value: str, styles: dict[str, str]) -> str:
@@ -127,6 +138,103 @@ def resume_run(
         service=_service(),
     )
     _print_run(new, json_output)
+
+
+@app.command("schedule")
+def schedule(
+    pipeline: Annotated[str, typer.Argument(help="Name of a pipeline that has run in the project before.")],
+    project: Annotated[str, typer.Option("--project", help="Project name or id.")],
+    cron: Annotated[
+        str | None, typer.Option("--cron", help="Cron expression in UTC, e.g. '0 3 * * *' (daily at 03:00).")
+    ] = None,
+    on_dataset: Annotated[
+        str | None, typer.Option("--on-dataset", help="Run on each new version of this dataset of the project.")
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="KEY=VALUE pipeline parameter (VALUE read as JSON if it parses); repeatable."),
+    ] = None,
+    json_output: out.JsonFlag = False,
+) -> None:
+    """Run PIPELINE on a cron schedule (--cron) or on each new version of a dataset (--on-dataset).
+
+    Due schedules run in `mlcycle server` and in `mlcycle scheduler run`. A pipeline that declares a parameter
+    `dataset_version` gets the number of the new version.
+    """
+    info = _schedules().create_schedule(
+        project, pipeline, cron=cron, on_dataset=on_dataset, params=_parse_params(param or [])
+    )
+    if json_output:
+        out.print_json(info)
+        return
+    c = out.console()
+    c.print(f"Scheduled pipeline {out.text(info.pipeline)} in project {out.text(info.project)}: {_when(info)}.")
+    c.print(f"schedule id {info.id}")
+
+
+@app.command("schedules")
+def list_schedules(
+    project: Annotated[str | None, typer.Option("--project", help="Only schedules of this project.")] = None,
+    json_output: out.JsonFlag = False,
+) -> None:
+    """List pipeline schedules and dataset triggers."""
+    schedules = _schedules().list_schedules(project)
+    if json_output:
+        out.print_json(schedules)
+        return
+    if not schedules:
+        out.console().print("No schedules." + ("" if project else " Add one with `mlcycle pipelines schedule`."))
+        return
+    t = out.table("schedule id", "project", "pipeline", "trigger", "params", "state", "next run", "last run")
+    for s in schedules:
+        t.add_row(
+            s.id,
+            out.text(s.project),
+            out.text(s.pipeline),
+            out.text(s.trigger),
+            out.text(", ".join(f"{k}={v}" for k, v in sorted(s.params.items()))) or out.MISSING,
+            "enabled" if s.enabled else "[yellow]paused[/]",
+            out.format_ts(s.next_run_at) if s.kind == "cron" else f"after v{s.last_seen_version or 0}",
+            out.format_ts(s.last_run_at),
+        )
+    out.console().print(t)
+
+
+@app.command("unschedule")
+def unschedule(
+    schedule_id: Annotated[str, typer.Argument(help="Schedule id (see `mlcycle pipelines schedules`).")],
+    json_output: out.JsonFlag = False,
+) -> None:
+    """Delete a schedule; runs it already started are kept."""
+    info = _schedules().delete_schedule(schedule_id)
+    if json_output:
+        out.print_json(info)
+        return
+    out.console().print(
+        f"Deleted schedule {info.id} of pipeline {out.text(info.pipeline)} in project {out.text(info.project)}."
+    )
+
+
+def _parse_params(items: list[str]) -> dict[str, Any]:
+    from mlcycle.core.errors import InvalidInput
+
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"invalid --param {item!r}", hint="write KEY=VALUE, e.g. --param C=0.5")
+        try:
+            params[key] = json.loads(value)
+        except ValueError:
+            params[key] = value
+    return params
+
+
+def _when(info: ScheduleInfo) -> str:
+    if info.kind == "cron":
+        return f"cron '{out.text(info.cron)}' in UTC, next run {out.format_ts(info.next_run_at)} (local time)"
+    seen = f"v{info.last_seen_version}" if info.last_seen_version else "no version yet"
+    return f"on each new version of dataset {out.text(info.dataset)} (now {seen})"
 
 
 def _print_run(run: PipelineRun, json_output: bool) -> None:

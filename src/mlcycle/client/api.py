@@ -47,6 +47,13 @@ def _pipeline_step_run() -> Run | None:
     return Run(Client(backend), backend.get_run(step.run_id))
 
 
+def _pipeline_step() -> tuple[str, str] | None:
+    """(pipeline run id, step name) of the pipeline step running in this context, if any."""
+    context: Any = sys.modules.get("mlcycle.pipelines.context")
+    step = context.current_step() if context is not None else None
+    return (step.pipeline_run_id, step.step) if step is not None else None
+
+
 def connect(
     server_url: str | None = None,
     *,
@@ -236,7 +243,17 @@ class Dataset:
         return self.info.version
 
     def load(self, as_: str = "pandas", columns: list[str] | None = None) -> Any:
-        """The rows as a pandas DataFrame (``as_="pandas"``) or a pyarrow Table (``as_="arrow"``)."""
+        """The rows as a pandas DataFrame (``as_="pandas"``) or a pyarrow Table (``as_="arrow"``).
+
+        Inside a run's ``with`` block or a pipeline step, the lineage graph records the run (and the step) as a
+        reader of this version (embedded store; a server does not record it yet)."""
+        run = active_run()
+        if run is not None:
+            from mlcycle.client.local import LocalBackend
+
+            backend = self.client.backend
+            if isinstance(backend, LocalBackend):
+                return backend.load_dataset(self.info.id, as_, columns, run_id=run.id, step=_pipeline_step())
         return self.client.backend.load_dataset(self.info.id, as_, columns)
 
     def tag(self, tag: str) -> Dataset:

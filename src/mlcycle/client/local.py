@@ -12,6 +12,7 @@ from mlcycle.tracking.service import TrackingService
 
 if TYPE_CHECKING:
     from mlcycle.data import DatasetInfo, DatasetService, DatasetVersion, ExpectationSuite, ValidationReport
+    from mlcycle.lineage import LineageReport
 
 
 class LocalBackend(TrackingService):
@@ -28,6 +29,13 @@ class LocalBackend(TrackingService):
     def lifecycle(self, project: str) -> LifecycleView:
         p = self.get_project(project)
         return project_lifecycle(self.store, p.id, p.name, p.kind)
+
+    def lineage(self, ref: str, direction: str = "up", depth: int = 10) -> LineageReport:
+        """The lineage graph around ``ref`` (an id, a digest, ``RUN_ID:path`` or ``PROJECT/DATASET[@VERSION]``),
+        ``depth`` hops ``up`` (what produced it), ``down`` (what was made from it) or ``both`` ways."""
+        from mlcycle.lineage import lineage
+
+        return lineage(self.store, ref, direction, depth)
 
     # ---- datasets (pandas and pyarrow are imported on first use) ------------------------------------------
     @cached_property
@@ -74,8 +82,17 @@ class LocalBackend(TrackingService):
     def tag_dataset(self, project: str, name: str, version: int | str, tag: str) -> DatasetVersion:
         return self.data.tag(project, name, version, tag)
 
-    def load_dataset(self, version_id: str, as_: str = "pandas", columns: list[str] | None = None) -> Any:
-        return self.data.load(version_id, as_, columns)  # type: ignore[arg-type]  # checked by the service
+    def load_dataset(
+        self,
+        version_id: str,
+        as_: str = "pandas",
+        columns: list[str] | None = None,
+        *,
+        run_id: str | None = None,
+        step: tuple[str, str] | None = None,
+    ) -> Any:
+        """The rows of a version; ``run_id`` and ``step`` (pipeline run id, step name) record who read it."""
+        return self.data.load(version_id, as_, columns, run_id=run_id, step=step)  # type: ignore[arg-type]
 
     def validate_dataset(
         self,

@@ -3,6 +3,10 @@
 It returns the same types and raises the same exceptions as the embedded backend: the server's error envelope
 is turned back into its exception, and a server that cannot be reached is :class:`ServiceUnavailable`. JSON
 carries NaN and infinities as the tokens ``NaN``, ``Infinity`` and ``-Infinity`` (see docs/server.md).
+
+Datasets travel as Parquet files: ``log_dataset`` reads its input here (files are on this machine) and uploads
+it, ``load_dataset`` downloads the stored file and checks its sha256. A suite with custom (Python) rules is
+checked here, on the downloaded rows, and the server stores the report (see docs/data.md).
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ import hashlib
 import numbers
 import os
 import stat
+import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -27,6 +32,10 @@ from mlcycle.core.validation import check_key
 from mlcycle.lifecycle import LifecycleView
 from mlcycle.store.events import Event
 from mlcycle.tracking.models import ArtifactInfo, MetricSeries, ProjectInfo, RunInfo
+
+if TYPE_CHECKING:  # pandas and pyarrow are imported by the dataset methods, on first use
+    from mlcycle.data.models import DatasetInfo, DatasetVersion
+    from mlcycle.data.validation import ExpectationSuite, ValidationReport
 
 API_PREFIX = "/api/v1"
 CHUNK_SIZE = 1 << 20
@@ -177,15 +186,23 @@ class RemoteBackend:
             if not data.is_file():
                 raise InvalidInput(f"no file at {data}", hint="pass the path of an existing file")
             with data.open("rb") as f:
-                return self._upload(url, f)
-        return self._upload(url, data)
+                return ArtifactInfo.model_validate(self._upload(url, f))
+        return ArtifactInfo.model_validate(self._upload(url, data))
 
-    def _upload(self, url: str, f: IO[bytes]) -> ArtifactInfo:
-        headers = {"Content-Type": "application/octet-stream"}
+    def _upload(
+        self,
+        url: str,
+        f: IO[bytes],
+        *,
+        media_type: str = "application/octet-stream",
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """PUT the rest of ``f`` in 1 MiB chunks; the parsed JSON answer."""
+        headers = {"Content-Type": media_type}
         size = _remaining_size(f)
         if size is not None:  # else the body goes chunked
             headers["Content-Length"] = str(size)
-        return ArtifactInfo.model_validate(self._json("PUT", url, content=_chunks(f), headers=headers))
+        return self._json("PUT", url, params=params, content=_chunks(f), headers=headers)
 
     def list_artifacts(self, run_id: str, prefix: str | None = None) -> list[ArtifactInfo]:
         params = {"prefix": prefix} if prefix is not None else None
@@ -234,6 +251,140 @@ class RemoteBackend:
         query = {"project": project, "after_id": after_id, "limit": limit, "stage": stage}
         params = {k: v for k, v in query.items() if v is not None}
         return [Event(**e) for e in self._json("GET", "/events", params=params)]
+
+    # ---- datasets ---------------------------------------------------------------------------------------
+    def log_dataset(
+        self,
+        project: str,
+        name: str,
+        data: Any,
+        *,
+        stage: str | None = None,
+        source: str | None = None,
+        source_kind: str | None = None,
+        run_id: str | None = None,
+        parent_version_id: str | None = None,
+    ) -> DatasetVersion:
+        """Read ``data`` here (a path or URL from this machine), write it as Parquet and upload it.
+
+        The server reads the upload and logs it as embedded data is logged, so the content hash, schema and
+        profile are the same, and content equal to a stored version returns that version.
+        """
+        from mlcycle.data.models import DatasetVersion
+        from mlcycle.data.parquet import MEDIA_TYPE, write_parquet
+        from mlcycle.data.sources import provenance, to_table
+
+        loaded = to_table(data)
+        recorded_source, kind = provenance(loaded, source, source_kind)
+        query = {
+            "name": name,
+            "stage": stage,
+            "source": recorded_source,
+            "source_kind": kind,
+            "run_id": run_id,
+            "parent_version_id": parent_version_id,
+        }
+        params = {k: v for k, v in query.items() if v is not None}
+        with tempfile.TemporaryDirectory(prefix="mlcycle-upload-") as tmp:
+            path = Path(tmp) / "data.parquet"
+            write_parquet(loaded.table, path)
+            with path.open("rb") as f:
+                answer = self._upload(_datasets(project), f, media_type=MEDIA_TYPE, params=params)
+        return DatasetVersion.model_validate(answer)
+
+    def get_dataset_version(self, project: str, name: str, version: int | str = "latest") -> DatasetVersion:
+        from mlcycle.data.models import DatasetVersion
+
+        url = f"{_datasets(project)}/{_segment(name)}/versions/{_segment(str(version))}"
+        return DatasetVersion.model_validate(self._json("GET", url))
+
+    def dataset_version_by_id(self, version_id: str) -> DatasetVersion:
+        from mlcycle.data.models import DatasetVersion
+
+        return DatasetVersion.model_validate(self._json("GET", _version(version_id)))
+
+    def list_datasets(self, project: str) -> list[DatasetInfo]:
+        from mlcycle.data.models import DatasetInfo
+
+        return [DatasetInfo.model_validate(d) for d in self._json("GET", _datasets(project))]
+
+    def list_dataset_versions(self, project: str, name: str) -> list[DatasetVersion]:
+        from mlcycle.data.models import DatasetVersion
+
+        listed = self._json("GET", f"{_datasets(project)}/{_segment(name)}/versions")
+        return [DatasetVersion.model_validate(v) for v in listed]
+
+    def tag_dataset(self, project: str, name: str, version: int | str, tag: str) -> DatasetVersion:
+        from mlcycle.data.models import DatasetVersion
+
+        url = f"{_datasets(project)}/{_segment(name)}/tags/{_segment(tag)}"
+        return DatasetVersion.model_validate(self._json("PUT", url, {"version": version}))
+
+    def load_dataset(self, version_id: str, as_: str = "pandas", columns: list[str] | None = None) -> Any:
+        """Download the version's Parquet file, check its sha256, and read it (only ``columns``, if given)."""
+        from mlcycle.data.parquet import read_table
+        from mlcycle.data.service import check_columns, check_load_format
+
+        check_load_format(as_)
+        if columns:
+            check_columns(self.dataset_version_by_id(version_id), columns)
+        response = self._send("GET", f"{_version(version_id)}/parquet", stream=True)
+        try:
+            with tempfile.TemporaryDirectory(prefix="mlcycle-download-") as tmp:
+                path = Path(tmp) / "data.parquet"
+                with path.open("wb") as out:
+                    for chunk in self._verified_chunks(response):
+                        out.write(chunk)
+                table = read_table(path, columns)
+        finally:
+            response.close()
+        return table.to_pandas() if as_ == "pandas" else table
+
+    def validate_dataset(
+        self,
+        version_id: str,
+        suite: ExpectationSuite,
+        *,
+        raise_on_failure: bool = True,
+        run_id: str | None = None,
+    ) -> ValidationReport:
+        """The server checks a declarative suite. A suite with a :class:`~mlcycle.data.validation.Custom` rule is
+        checked here instead (its function cannot cross HTTP), on the downloaded rows, and the server stores the
+        report; either way the report is stored, and a failure raises, as embedded."""
+        from mlcycle.data.validation import Custom, ValidationReport
+
+        options = {"raise_on_failure": raise_on_failure, "run_id": run_id}
+        if any(isinstance(e, Custom) for e in suite):
+            checked = suite.validate(self.load_dataset(version_id, as_="arrow"))
+            report = checked.model_dump(include={"success", "row_count", "results", "suite"})
+            answer = self._json("POST", f"{_version(version_id)}/reports", {"report": report, **options})
+        else:
+            answer = self._json("POST", f"{_version(version_id)}/validate", {"suite": suite.to_dict(), **options})
+        return ValidationReport.model_validate(answer)
+
+    def split_dataset(
+        self,
+        version_id: str,
+        *,
+        method: str = "random",
+        fractions: Sequence[float] = (0.8, 0.1, 0.1),
+        seed: int = 0,
+        stratify_by: str | None = None,
+        time_column: str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, DatasetVersion]:
+        from mlcycle.data.models import DatasetVersion
+
+        body = {
+            "method": method,
+            "fractions": fractions,
+            "seed": seed,
+            "stratify_by": stratify_by,
+            "time_column": time_column,
+            "run_id": run_id,
+        }
+        parts = self._json("POST", f"{_version(version_id)}/split", body)
+        return {part: DatasetVersion.model_validate(v) for part, v in parts.items()}
 
     # ---- HTTP -------------------------------------------------------------------------------------------
     def _json(
@@ -364,6 +515,14 @@ def _segment(value: str) -> str:
 
 def _run(run_id: str) -> str:
     return f"/runs/{_segment(run_id)}"
+
+
+def _datasets(project: str) -> str:
+    return f"/projects/{_segment(project)}/datasets"
+
+
+def _version(version_id: str) -> str:
+    return f"/datasets/versions/{_segment(version_id)}"
 
 
 def _path(name: str) -> str:

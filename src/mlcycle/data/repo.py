@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Row
 
 from mlcycle.data.models import ColumnProfile, DatasetVersion
 from mlcycle.data.validation import ValidationReport
-from mlcycle.store.schema import dataset_tags, dataset_versions, datasets, validation_reports
+from mlcycle.store.schema import dataset_tags, dataset_versions, datasets, step_runs, validation_reports
 
 _VERSION_COLUMNS = [c for c in dataset_versions.c if c.name != "dataset_id"]
 
@@ -214,3 +214,11 @@ def reports_of(conn: Connection, version: DatasetVersion) -> list[ValidationRepo
         )
         for r in conn.execute(q.order_by(validation_reports.c.created_at.desc()))
     ]
+
+
+# ---- readers ------------------------------------------------------------------------------------------------
+def step_run_id(conn: Connection, pipeline_run_id: str, name: str) -> str | None:
+    """The id of step ``name`` of a pipeline run (to link a version to the pipeline step that read it)."""
+    q = sa.select(step_runs.c.id).where(step_runs.c.pipeline_run_id == pipeline_run_id, step_runs.c.name == name)
+    found = conn.execute(q).scalar()
+    return str(found) if found is not None else None

@@ -8,9 +8,8 @@ blob that the next identical write reuses).
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,7 +32,7 @@ from mlcycle.data.models import (
 )
 from mlcycle.data.parquet import read_blob, write_blob
 from mlcycle.data.profile import infer_schema, profile_table
-from mlcycle.data.sources import to_table
+from mlcycle.data.sources import provenance, to_table
 from mlcycle.data.splits import split_table
 from mlcycle.data.validation import ExpectationSuite, ValidationReport
 from mlcycle.store import Store, record_event
@@ -50,6 +49,8 @@ PREPARATION_STAGE = "data_preparation"
 WRITE_ATTEMPTS = 3
 _EVENT_FIELDS = ("content_hash", "row_count", "source", "source_kind", "parent_version_id", "run_id")
 _RESERVED_TAG = re.compile(r"^(latest|v?\d+)$")
+
+LOAD_FORMATS = ("pandas", "arrow")
 
 VersionRef = int | str  # a number, "v3", "latest" or a tag
 
@@ -92,7 +93,7 @@ class DatasetService:
         project_id = self._project_id(project)
         loaded = to_table(data)
         table = loaded.table
-        kind = source_kind or (loaded.source_kind if loaded.source or source is None else _guess_kind(source))
+        recorded_source, kind = provenance(loaded, source, source_kind)
         digest = content_hash(table)
         with self.store.read() as conn:
             _check_refs(conn, run_id, parent_version_id)
@@ -116,7 +117,7 @@ class DatasetService:
             "row_count": table.num_rows,
             "schema_json": json.dumps([c.model_dump() for c in columns]),
             "profile_json": json.dumps({k: p.model_dump() for k, p in profile.items()}),
-            "source": source if source is not None else loaded.source,
+            "source": recorded_source,
             "source_kind": kind,
             "stage": stage,
             "parent_version_id": parent_version_id,
@@ -222,16 +223,38 @@ class DatasetService:
         version: DatasetVersion | str,
         as_: Literal["pandas", "arrow"] = "pandas",
         columns: list[str] | None = None,
+        *,
+        run_id: str | None = None,
+        step: tuple[str, str] | None = None,
     ) -> pd.DataFrame | pa.Table:
-        """The rows of a version as a pandas DataFrame or a pyarrow Table (optionally only some columns)."""
-        if as_ not in ("pandas", "arrow"):
-            raise InvalidInput(f"cannot load a dataset as {as_!r}", hint="use 'pandas' or 'arrow'")
+        """The rows of a version as a pandas DataFrame or a pyarrow Table (optionally only some columns).
+
+        ``run_id`` records that run as a reader of the version (lineage edge ``dataset_version -input-> run``);
+        ``step`` = (pipeline run id, step name) also records the pipeline step that read it (``-input->
+        step_run``).
+        """
+        check_load_format(as_)
         v = self._as_version(version)
-        missing = [c for c in columns or [] if v.column(c) is None]
-        if missing:
-            raise InvalidInput(f"{v.ref} has no columns {missing}", hint=f"columns: {[c.name for c in v.columns]}")
+        check_columns(v, columns)
         table = read_blob(self.blobs, v.blob_digest, columns)
+        if run_id is not None or step is not None:
+            self._record_read(v.id, run_id, step)
         return table.to_pandas() if as_ == "pandas" else table
+
+    def _record_read(self, version_id: str, run_id: str | None, step: tuple[str, str] | None) -> None:
+        with self.store.write() as conn:
+            _check_refs(conn, run_id, None)
+            edges = [Edge("dataset_version", version_id, "run", run_id, "input")] if run_id is not None else []
+            step_run_id = repo.step_run_id(conn, *step) if step is not None else None
+            if step_run_id is not None:
+                edges.append(Edge("dataset_version", version_id, "step_run", step_run_id, "input"))
+            add_edges(conn, edges)
+
+    def parquet(self, version: DatasetVersion | str) -> tuple[DatasetVersion, int, Iterator[bytes]]:
+        """A version's stored Parquet file: the version, the file's size in bytes, and its chunks (checked against
+        the digest after the last one; a missing file is NotFound before the first)."""
+        v = self._as_version(version)
+        return v, self.blobs.size(v.blob_digest), self.blobs.open_verified(v.blob_digest)
 
     def diff(self, a: DatasetVersion | str, b: DatasetVersion | str) -> DatasetDiff:
         return diff_versions(self._as_version(a), self._as_version(b))
@@ -276,6 +299,37 @@ class DatasetService:
         with self.store.read() as conn:
             _check_refs(conn, run_id, None)
         checked = suite.validate(self.load(v, as_="arrow"))
+        return self._store_report(v, checked, run_id, raise_on_failure)
+
+    def record_report(
+        self,
+        version: DatasetVersion | str,
+        report: ValidationReport,
+        *,
+        raise_on_failure: bool = True,
+        run_id: str | None = None,
+    ) -> ValidationReport:
+        """Store a report that was checked elsewhere, exactly as :meth:`validate` stores its own.
+
+        The remote client sends one for a suite with :class:`~mlcycle.data.validation.Custom` rules: their Python
+        functions cannot cross HTTP, so it checks the whole suite on its own copy of the version's rows. The
+        report must cover the version's rows, and its ``success`` is recomputed from its results.
+        """
+        v = self._as_version(version)
+        if report.row_count != v.row_count:
+            raise InvalidInput(
+                f"the report covers {report.row_count} rows, but {v.ref} has {v.row_count}",
+                hint="check the suite on the rows of this version",
+            )
+        with self.store.read() as conn:
+            _check_refs(conn, run_id, None)
+        checked = report.model_copy(update={"success": all(r.success for r in report.results)})
+        return self._store_report(v, checked, run_id, raise_on_failure)
+
+    def _store_report(
+        self, v: DatasetVersion, checked: ValidationReport, run_id: str | None, raise_on_failure: bool
+    ) -> ValidationReport:
+        """Stamp and store a report, record the ``validated`` event, then raise ValidationFailed if it failed."""
         stamp = {"id": new_id(), "version_id": v.id, "dataset": v.ref, "run_id": run_id, "created_at": now_ms()}
         report = checked.model_copy(update={**stamp, "created_by": self.user})
         with self.store.write() as conn:
@@ -368,6 +422,19 @@ class DatasetService:
         return version if isinstance(version, DatasetVersion) else self.get_version_by_id(version)
 
 
+def check_load_format(as_: str) -> None:
+    """A version loads as "pandas" or "arrow"; anything else is InvalidInput."""
+    if as_ not in LOAD_FORMATS:
+        raise InvalidInput(f"cannot load a dataset as {as_!r}", hint="use 'pandas' or 'arrow'")
+
+
+def check_columns(v: DatasetVersion, columns: list[str] | None) -> None:
+    """Columns asked of a version must be in it; the others are named in the InvalidInput."""
+    missing = [c for c in columns or [] if v.column(c) is None]
+    if missing:
+        raise InvalidInput(f"{v.ref} has no columns {missing}", hint=f"columns: {[c.name for c in v.columns]}")
+
+
 def _check_refs(conn: Connection, run_id: str | None, parent_version_id: str | None) -> None:
     if run_id is not None and projects_repo.run_status(conn, run_id) is None:
         raise NotFound(f"no run {run_id!r}", hint="pass the id of an existing run")
@@ -386,11 +453,12 @@ def _edges(version_id: str, parent: str | None, run_id: str | None, pipeline_run
     return edges
 
 
-def _guess_kind(source: str) -> str:
-    """The kind of a source given beside in-memory data: a URL, an existing file, or just a description."""
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", source):
-        return "file" if source.startswith("file://") else "url"
-    return "file" if os.path.exists(source) else "dataframe"
-
-
-__all__ = ["DEFAULT_STAGE", "PREPARATION_STAGE", "DatasetService", "VersionRef"]
+__all__ = [
+    "DEFAULT_STAGE",
+    "LOAD_FORMATS",
+    "PREPARATION_STAGE",
+    "DatasetService",
+    "VersionRef",
+    "check_columns",
+    "check_load_format",
+]

@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -65,6 +65,28 @@ def to_table(data: Any) -> Loaded:
     raise InvalidInput(f"cannot log a {type(data).__name__} as a dataset", hint=_HINT)
 
 
+def provenance(loaded: Loaded, source: str | None = None, source_kind: str | None = None) -> tuple[str, str]:
+    """The source and source kind a version records: those given, else what ``loaded`` came from.
+
+    A ``source`` given beside in-memory data is judged by its form: a URL, an existing file, or a description.
+    The remote client calls this on the user's machine, where the file is, and sends both to the server.
+    """
+    kind = source_kind or (loaded.source_kind if loaded.source or source is None else _guess_kind(source))
+    return (source if source is not None else loaded.source), kind
+
+
+def from_parquet(body: IO[bytes], shown: str = "the request body") -> pa.Table:
+    """An uploaded Parquet file as a table with its writer's Arrow types; anything else is InvalidInput."""
+    from mlcycle.data.parquet import read_table
+
+    try:
+        return read_table(body)
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        raise InvalidInput(
+            f"{shown} cannot be read as parquet: {exc}", hint="send the bytes of one Parquet file"
+        ) from exc
+
+
 def from_pandas(df: pd.DataFrame) -> pa.Table:
     """The frame's columns as Arrow; a column Arrow cannot type is InvalidInput.
 
@@ -115,6 +137,12 @@ def _read_path(path: Path, shown: str) -> pa.Table:
         raise InvalidInput(f"dataset file {shown!r} cannot be read as {fmt}: {exc}") from exc
 
 
+def _guess_kind(source: str) -> str:
+    if _URL.match(source):
+        return "file" if source.startswith("file://") else "url"
+    return "file" if os.path.exists(source) else "dataframe"
+
+
 def _read_url(url: str) -> pa.Table:
     import fsspec
 
@@ -146,4 +174,4 @@ def _read(source: Any, fmt: str) -> pa.Table:
     return json.read_json(source)
 
 
-__all__ = ["Loaded", "file_format", "from_pandas", "to_table"]
+__all__ = ["Loaded", "file_format", "from_pandas", "from_parquet", "provenance", "to_table"]

@@ -14,6 +14,7 @@ generator). Within each part, rows keep their order in the parent table.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -61,6 +62,8 @@ def split_indices(
 ) -> dict[str, Indices]:
     """Row positions of each part, ascending."""
     names = part_names(fractions)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise InvalidInput(f"the split seed must be a non-negative integer, got {seed!r}")
     n = table.num_rows
     if method == "random":
         cuts = _cut(np.random.default_rng(seed).permutation(n), part_sizes(n, fractions))

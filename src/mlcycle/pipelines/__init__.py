@@ -11,6 +11,8 @@ the local process pool or on Ray. See docs/pipelines.md.
         return train(load(n))
 
     prun = training.run(project="churn", n=500)
+
+Schedules and dataset triggers (:mod:`mlcycle.pipelines.schedules`) run registered pipelines again.
 """
 
 from mlcycle.pipelines.context import StepContext, current_step
@@ -19,6 +21,8 @@ from mlcycle.pipelines.materializers import Materializer, register_materializer
 from mlcycle.pipelines.models import PipelineInfo, PipelineRun, PipelineRunInfo, StepRun
 from mlcycle.pipelines.resume import resume
 from mlcycle.pipelines.runners import register_runner
+from mlcycle.pipelines.schedule_loop import SchedulerLoop, start_background_scheduler
+from mlcycle.pipelines.schedules import ScheduleInfo, ScheduleService, TriggeredRun
 from mlcycle.pipelines.service import PipelineService
 
 __all__ = [
@@ -28,13 +32,18 @@ __all__ = [
     "PipelineRun",
     "PipelineRunInfo",
     "PipelineService",
+    "ScheduleInfo",
+    "ScheduleService",
+    "SchedulerLoop",
     "Step",
     "StepContext",
     "StepRun",
+    "TriggeredRun",
     "current_step",
     "pipeline",
     "register_materializer",
     "register_runner",
     "resume",
+    "start_background_scheduler",
     "step",
 ]

@@ -12,7 +12,7 @@ from mlcycle.core.config import Settings, load_settings
 from mlcycle.server.deps import ANONYMOUS, ServerState
 from mlcycle.server.errors import install_error_handlers
 from mlcycle.server.limits import BodyLimit
-from mlcycle.server.routes import artifacts, events, meta, projects, runs
+from mlcycle.server.routes import artifacts, datasets, events, meta, projects, runs
 
 API_PREFIX = "/api/v1"
 
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, *, auth: bool | None = None) ->
     app = FastAPI(
         title="mlcycle",
         version=__version__,
-        summary="Tracking and lifecycle REST API of mlcycle.",
+        summary="Tracking, datasets and lifecycle REST API of mlcycle.",
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
@@ -48,11 +48,14 @@ def create_app(settings: Settings | None = None, *, auth: bool | None = None) ->
     )
     app.state.mlcycle = ServerState(backend=backend, auth=auth)
     install_error_handlers(app)
-    for module in (meta, projects, runs, artifacts, events):
+    for module in (meta, projects, runs, artifacts, datasets, events):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_request_bytes,
-        route_limits={("PUT", API_PREFIX + artifacts.ARTIFACT): settings.max_artifact_bytes},
+        route_limits={
+            ("PUT", API_PREFIX + artifacts.ARTIFACT): settings.max_artifact_bytes,
+            ("PUT", API_PREFIX + datasets.DATASETS): settings.max_artifact_bytes,
+        },
     )
     return app

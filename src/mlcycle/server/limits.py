@@ -97,7 +97,7 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> Non
     exc = PayloadTooLarge(
         f"the request body is larger than the server's limit of {limit} bytes",
         hint="send less per request (split large batches), or raise the limit on the server "
-        "(MLCYCLE_MAX_REQUEST_BYTES, or MLCYCLE_MAX_ARTIFACT_BYTES for artifact uploads)",
+        "(MLCYCLE_MAX_REQUEST_BYTES, or MLCYCLE_MAX_ARTIFACT_BYTES for artifact and dataset uploads)",
         details={"limit": limit},
     )
     response = error_response(exc)

@@ -1,9 +1,9 @@
 """Request and response bodies of the REST API that are not domain types.
 
 Responses reuse the domain types (``ProjectInfo``, ``RunInfo``, ``ArtifactInfo``, ``Event``,
-``LifecycleView``). Request bodies only give shape: metric values and steps pass through untouched, so the
-service applies exactly the rules an embedded client meets (NaN and +/-inf are allowed; see
-:mod:`mlcycle.server.wire` for how JSON carries them).
+``LifecycleView``, ``DatasetInfo``, ``DatasetVersion``, ``DatasetDiff``, ``ValidationReport``). Request bodies
+only give shape: metric values and steps pass through untouched, so the service applies exactly the rules an
+embedded client meets (NaN and +/-inf are allowed; see :mod:`mlcycle.server.wire` for how JSON carries them).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from mlcycle.data.validation import Expectation, ExpectationResult
 
 Number = Annotated[Any, WithJsonSchema({"type": "number", "description": "a number, or NaN, Infinity, -Infinity"})]
 Step = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 0})]
@@ -78,6 +80,49 @@ class BatchIn(_Body):
     metrics: list[tuple[str, Number, Step, int]] = []
     params: Strings | None = None
     tags: Strings | None = None
+
+
+class DatasetTagIn(_Body):
+    version: int | str = Field(description="version number, 'v3', 'latest' or another tag", examples=[3])
+
+
+class SuiteIn(_Body):
+    """An expectation suite as ``ExpectationSuite.to_dict()`` writes it, declarative rules only: a ``custom`` rule
+    is Python code, which the server cannot run (the Python client checks such suites itself and sends the
+    report to ``/reports``)."""
+
+    name: str = "expectations"
+    expectations: list[Expectation]
+
+
+class ValidateIn(_Body):
+    suite: SuiteIn
+    raise_on_failure: bool = Field(default=True, description="answer 422 ValidationFailed when a rule fails")
+    run_id: str | None = Field(default=None, description="the run that checked it")
+
+
+class ReportIn(_Body):
+    """The outcome of a suite checked by the client on the version's rows (``ValidationReport`` fields)."""
+
+    success: bool = Field(description="recomputed by the server from the results")
+    row_count: int
+    results: list[ExpectationResult]
+    suite: dict[str, Any]
+
+
+class RecordReportIn(_Body):
+    report: ReportIn
+    raise_on_failure: bool = Field(default=True, description="answer 422 ValidationFailed when a rule failed")
+    run_id: str | None = None
+
+
+class SplitIn(_Body):
+    method: str = Field(default="random", description="random, stratified or time")
+    fractions: list[float] = Field(default=[0.8, 0.1, 0.1], description="2 or 3 parts, adding up to 1")
+    seed: int = Field(default=0, description="a non-negative integer; the same seed gives the same parts")
+    stratify_by: str | None = Field(default=None, description="the class column of a stratified split")
+    time_column: str | None = Field(default=None, description="the column that orders a time split")
+    run_id: str | None = None
 
 
 class MetricHistory(BaseModel):

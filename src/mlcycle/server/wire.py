@@ -7,8 +7,9 @@ responses alike, so a value makes the round trip unchanged. Any other value is p
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import IO, Any, TypeVar
 
 import pydantic_core
 from fastapi import Request
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 MEDIA_TYPE = "application/json"
+SPOOL_BYTES = 8 * 1024 * 1024
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -32,6 +34,8 @@ def _plain(content: Any) -> Any:
         return content.model_dump()
     if isinstance(content, list):
         return [_plain(item) for item in content]
+    if isinstance(content, dict):
+        return {key: _plain(value) for key, value in content.items()}
     return content
 
 
@@ -66,3 +70,13 @@ def body_schema(model: type[BaseModel]) -> dict[str, Any]:
     """``openapi_extra`` documenting ``model`` as the JSON request body of a route using :func:`parsed_body`."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     return {"requestBody": {"required": True, "content": {MEDIA_TYPE: {"schema": schema}}}}
+
+
+async def spooled_body(request: Request) -> AsyncIterator[IO[bytes]]:
+    """A dependency giving the raw request body (an upload), kept in memory up to 8 MiB and in a temporary file
+    beyond, so that no upload has to fit in memory."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        spool.seek(0)
+        yield spool

@@ -232,7 +232,7 @@ pipeline_runs = Table(
     Column("runner", String(16), nullable=False),
     Column("params_json", Text, nullable=False),
     Column("outputs_json", Text, nullable=False, default="{}"),  # {"refs": [[step, key]], "tuple": bool}
-    Column("trigger", String(64), nullable=False, default="manual"),
+    Column("trigger", String(256), nullable=False, default="manual"),  # manual, resume, schedule:<id>, dataset:<n>@v<k>
     Column("resumed_from", Id, nullable=True),
     Column("error", Text, nullable=True),
     Column("started_at", Ms, nullable=False),

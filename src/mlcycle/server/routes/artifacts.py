@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import AsyncIterator
 from typing import IO, Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from starlette.responses import Response, StreamingResponse
 
 from mlcycle.server.deps import Reader, Writer
-from mlcycle.server.wire import WireJSONResponse
+from mlcycle.server.wire import WireJSONResponse, spooled_body
 from mlcycle.tracking.models import ArtifactInfo
 
 router = APIRouter(tags=["artifacts"])
@@ -18,18 +16,8 @@ router = APIRouter(tags=["artifacts"])
 ARTIFACTS = "/runs/{run_id}/artifacts"
 ARTIFACT = ARTIFACTS + "/{path:path}"
 """The route of one artifact; uploads to it have their own size limit (``max_artifact_bytes``)."""
-SPOOL_BYTES = 8 * 1024 * 1024
 OCTETS = "application/octet-stream"
 BINARY = {"type": "string", "format": "binary"}
-
-
-async def spooled_body(request: Request) -> AsyncIterator[IO[bytes]]:
-    """The raw request body, kept in memory up to 8 MiB and in a temporary file beyond."""
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-        async for chunk in request.stream():
-            spool.write(chunk)
-        spool.seek(0)
-        yield spool
 
 
 @router.put(

@@ -122,7 +122,7 @@ def upgrade() -> None:
         sa.Column("runner", sa.String(length=16), nullable=False),
         sa.Column("params_json", sa.Text(), nullable=False),
         sa.Column("outputs_json", sa.Text(), nullable=False),
-        sa.Column("trigger", sa.String(length=64), nullable=False),
+        sa.Column("trigger", sa.String(length=256), nullable=False),
         sa.Column("resumed_from", sa.String(length=32), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("started_at", sa.BigInteger(), nullable=False),
