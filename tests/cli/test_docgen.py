@@ -37,6 +37,8 @@ def test_every_command_is_documented() -> None:
         "mlcycle pipelines runs",
         "mlcycle pipelines show",
         "mlcycle pipelines resume",
+        "mlcycle pipelines pause-schedule",
+        "mlcycle pipelines resume-schedule",
         "mlcycle pipelines schedule",
         "mlcycle pipelines schedules",
         "mlcycle pipelines unschedule",

@@ -314,6 +314,18 @@ def test_cli_schedule_list_and_unschedule() -> None:
     assert "No schedules." in mlcycle("pipelines", "schedules").stdout
 
 
+def test_cli_pause_and_resume_a_schedule() -> None:
+    fx.nightly.run(project="p", progress=False)
+    made = json.loads(
+        mlcycle("pipelines", "schedule", "nightly", "--project", "p", "--cron", "@hourly", "--json").stdout
+    )
+    paused = json.loads(mlcycle("pipelines", "pause-schedule", made["id"], "--json").stdout)
+    assert (made["enabled"], paused["enabled"]) == (True, False)
+    assert "Resumed schedule" in mlcycle("pipelines", "resume-schedule", made["id"]).stdout
+    assert json.loads(mlcycle("pipelines", "schedules", "--json").stdout)[0]["enabled"] is True
+    assert mlcycle("pipelines", "pause-schedule", "0" * 32).exit_code == 4
+
+
 def test_cli_errors_become_exit_codes() -> None:
     fx.nightly.run(project="p", progress=False)
     bad = mlcycle("pipelines", "schedule", "nightly", "--project", "p", "--cron", "61 * * * *")

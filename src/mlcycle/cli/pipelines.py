@@ -215,6 +215,31 @@ def unschedule(
     )
 
 
+@app.command("pause-schedule")
+def pause_schedule(
+    schedule_id: Annotated[str, typer.Argument(help="Schedule id (see `mlcycle pipelines schedules`).")],
+    json_output: out.JsonFlag = False,
+) -> None:
+    """Stop a schedule from firing until `resume-schedule`; nothing it already started is touched."""
+    _toggle(_schedules().pause_schedule(schedule_id), "Paused", json_output)
+
+
+@app.command("resume-schedule")
+def resume_schedule(
+    schedule_id: Annotated[str, typer.Argument(help="Schedule id (see `mlcycle pipelines schedules`).")],
+    json_output: out.JsonFlag = False,
+) -> None:
+    """Let a paused schedule fire again, counting from now (missed times and versions do not fire)."""
+    _toggle(_schedules().resume_schedule(schedule_id), "Resumed", json_output)
+
+
+def _toggle(info: ScheduleInfo, verb: str, json_output: bool) -> None:
+    if json_output:
+        out.print_json(info)
+        return
+    out.console().print(f"{verb} schedule {info.id} of pipeline {out.text(info.pipeline)}: {_when(info)}.")
+
+
 def _parse_params(items: list[str]) -> dict[str, Any]:
     from mlcycle.core.errors import InvalidInput
 

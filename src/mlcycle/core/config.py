@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     no_auth: bool = Field(
         default=False, description="Serve without authentication (set by `mlcycle server --no-auth`)."
     )
+    scheduler: bool = Field(
+        default=True, description="Whether `mlcycle server` runs due pipeline schedules in a background thread."
+    )
+    scheduler_interval: float = Field(
+        default=10.0, gt=0, description="Seconds between the server's checks for due schedules."
+    )
     runner: str = Field(default="local", description="Default pipeline runner: `local` or `ray`.")
     ray_address: str | None = Field(default=None, description="Ray cluster address for the `ray` runner.")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -17,6 +20,24 @@ from mlcycle.server.routes import artifacts, datasets, events, meta, projects, r
 API_PREFIX = "/api/v1"
 
 log = logging.getLogger("mlcycle.server")
+
+
+def _scheduler_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Run due pipeline schedules in a background thread for as long as the server runs."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from mlcycle.pipelines.schedule_loop import start_background_scheduler
+
+        thread, stop = start_background_scheduler(settings, settings.scheduler_interval)
+        log.info("running due pipeline schedules every %gs", settings.scheduler_interval)
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.to_thread(thread.join)
+
+    return lifespan
 
 
 def create_app(settings: Settings | None = None, *, auth: bool | None = None) -> FastAPI:
@@ -38,6 +59,7 @@ def create_app(settings: Settings | None = None, *, auth: bool | None = None) ->
             ANONYMOUS.role,
         )
     app = FastAPI(
+        lifespan=_scheduler_lifespan(settings) if settings.scheduler else None,
         title="mlcycle",
         version=__version__,
         summary="Tracking, datasets and lifecycle REST API of mlcycle.",
