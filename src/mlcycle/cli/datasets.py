@@ -12,7 +12,7 @@ from mlcycle.cli.connection import open_client
 if TYPE_CHECKING:
     from mlcycle.data.models import ColumnProfile, DatasetDiff, DatasetVersion
 
-app = typer.Typer(help="List, show and diff dataset versions.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="List, show and diff dataset versions.", no_args_is_help=True)
 
 ProjectArg = Annotated[str, typer.Argument(help="Project name or id.")]
 NameArg = Annotated[str, typer.Argument(help="Dataset name.")]

@@ -13,7 +13,7 @@ from mlcycle.cli import output as out
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-app = typer.Typer(help="Upgrade and inspect the metadata store's schema.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Upgrade and inspect the metadata store's schema.", no_args_is_help=True)
 
 
 @contextmanager

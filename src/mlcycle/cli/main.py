@@ -30,6 +30,7 @@ from mlcycle.cli import (
 from mlcycle.cli.errors import MlcycleGroup
 
 app = typer.Typer(
+    rich_markup_mode=None,  # plain help: rendering it with rich costs more than the 0.5 s budget
     name="mlcycle",
     cls=MlcycleGroup,
     no_args_is_help=True,

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from mlcycle.pipelines import PipelineRun, PipelineService, ScheduleInfo, ScheduleService
 
 app = typer.Typer(
-    help="List pipelines and their runs, show a run, resume a failed run, schedule a pipeline.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="List pipelines and their runs, show a run, resume a failed run, schedule a pipeline.",
+    no_args_is_help=True,
 )
 
 _RUN_STYLE = {"RUNNING": "cyan", "FINISHED": "green", "FAILED": "red"}

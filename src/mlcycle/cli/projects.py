@@ -7,7 +7,7 @@ import typer
 from mlcycle.cli import output as out
 from mlcycle.cli.connection import open_client
 
-app = typer.Typer(help="List projects.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="List projects.", no_args_is_help=True)
 
 
 @app.command("list")

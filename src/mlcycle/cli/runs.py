@@ -13,7 +13,7 @@ from mlcycle.cli.connection import open_client
 if TYPE_CHECKING:
     from mlcycle.tracking.models import ArtifactInfo, RunInfo
 
-app = typer.Typer(help="List, show and compare runs.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="List, show and compare runs.", no_args_is_help=True)
 
 MAX_METRIC_COLUMNS = 6
 _STATUS_STYLE = {"RUNNING": "cyan", "FINISHED": "green", "FAILED": "red", "KILLED": "yellow"}

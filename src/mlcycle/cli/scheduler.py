@@ -16,7 +16,7 @@ from mlcycle.cli import output as out
 if TYPE_CHECKING:
     from mlcycle.pipelines import TriggeredRun
 
-app = typer.Typer(help="Run due pipeline schedules and dataset triggers.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Run due pipeline schedules and dataset triggers.", no_args_is_help=True)
 
 _STYLE = {"FINISHED": "green", "FAILED": "red", "ERROR": "red"}
 

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from mlcycle.core.config import Settings
     from mlcycle.store import Store
 
-app = typer.Typer(help="Create, list and revoke API tokens (in the local store).", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Create, list and revoke API tokens (in the local store).", no_args_is_help=True
+)
 
 
 def _open_store() -> tuple[Settings, Store]:
