@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements/dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck layers bench bench-mlflow clean-venv
+.PHONY: demo test lint typecheck layers bench bench-mlflow bench-anchors clean-venv
 
 $(STAMP): requirements/dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ bench: $(STAMP)
 bench-mlflow:
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install --quiet "mlflow==3.17.2"
+
+# Optional: ZenML and Prefect in one environment, for the side-by-side figures of benchmarks/pipelines.py.
+bench-anchors:
+	test -x .venv-anchors/bin/python || $(PYTHON) -m venv .venv-anchors
+	.venv-anchors/bin/python -m pip install --quiet --upgrade pip
+	.venv-anchors/bin/python -m pip install --quiet "zenml[local]==0.98.0" "prefect==3.9.1" numpy
 
 clean-venv:
 	rm -rf $(VENV)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
@@ -39,8 +38,7 @@ def main(workdir: Path) -> LineageReport:
     prun = training.run(project="churn", C=0.5, progress=False)
 
     # Upstream: what produced the model? (the same as `mlcycle lineage RUN_ID:pipeline/train/output.skops`)
-    backend: Any = client.backend  # embedded; the remote backend gains lineage() with its REST route
-    report: LineageReport = backend.lineage(f"{prun.run_id}:pipeline/train/output.skops")
+    report = client.lineage(f"{prun.run_id}:pipeline/train/output.skops")
     p = report.provenance
     assert p is not None
     print([d.ref for d in p.datasets])  # ['customers-train@v1', 'customers@v1']
@@ -50,7 +48,7 @@ def main(workdir: Path) -> LineageReport:
     assert p.pipeline_runs[0].id == prun.id and p.runs[0].id == prun.run_id
 
     # Downstream: what was made from the raw data?
-    down = backend.lineage("churn/customers@v1", direction="down")
+    down = client.lineage("churn/customers@v1", direction="down")
     assert down.consumers is not None
     print({d.ref for d in down.consumers.datasets})  # the three splits
     print([(m.paths[0].run_id, m.paths[0].path) for m in down.consumers.models])

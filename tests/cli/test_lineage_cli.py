@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from mlcycle.auth import create_token
+from mlcycle.core.config import Settings
+from tests.contract.conftest import serve
 from tests.lineage.scenario import Scenario, build
 
 from .conftest import Invoke, strict_json
@@ -87,8 +92,45 @@ def test_errors(invoke: Invoke, home: Scenario, ref: str, code: int, message: st
     assert message in result.stderr
 
 
-def test_a_server_is_refused_until_it_serves_lineage(invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MLCYCLE_SERVER_URL", "http://127.0.0.1:9")
-    result = invoke("lineage", "lineage/points")
-    assert result.exit_code == 2
-    assert "the server does not serve lineage yet" in result.stderr
+@pytest.fixture(scope="module")
+def server_url(scenario: Scenario) -> Iterator[str]:
+    """`mlcycle server` over the scenario's store, with authentication on."""
+    from mlcycle.server import create_app
+
+    with serve(create_app(Settings(home=scenario.home), auth=True)) as url:
+        yield url
+
+
+@pytest.fixture
+def remote(home: Scenario, server_url: str, monkeypatch: pytest.MonkeyPatch) -> Scenario:
+    """The CLI talking to the server with a viewer's token: reading lineage needs no writing role."""
+    _, secret = create_token(home.store, user="reader", role="viewer", actor="pytest")
+    monkeypatch.setenv("MLCYCLE_SERVER_URL", server_url)
+    monkeypatch.setenv("MLCYCLE_TOKEN", secret)
+    return home
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("lineage/points", "--down"),
+        ("lineage/points-train", "--both", "--depth", "2"),
+        ("MODEL",),
+    ],
+)
+def test_a_server_serves_the_same_lineage(invoke: Invoke, remote: Scenario, args: tuple[str, ...]) -> None:
+    args = tuple(f"{remote.pipeline_tracking_run}:{remote.model_path}" if a == "MODEL" else a for a in args)
+    remotely = invoke("lineage", *args)
+    assert remotely.exit_code == 0, remotely.output
+    as_json = strict_json(invoke("lineage", *args, "--json").stdout)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("MLCYCLE_SERVER_URL")
+        assert invoke("lineage", *args).stdout == remotely.stdout
+        assert strict_json(invoke("lineage", *args, "--json").stdout) == as_json
+
+
+def test_a_server_answers_errors_as_embedded(invoke: Invoke, remote: Scenario) -> None:
+    result = invoke("lineage", "lineage/pionts")
+    assert result.exit_code == 4
+    assert "hint: did you mean 'points'?" in result.stderr
+    assert invoke("lineage", "abc").exit_code == 2

@@ -45,6 +45,7 @@ ROUTES = {
     "/api/v1/datasets/versions/{version_id}/reports": {"get", "post"},
     "/api/v1/datasets/versions/{version_id}/split": {"post"},
     "/api/v1/events": {"get"},
+    "/api/v1/lineage": {"get"},
 }
 
 

@@ -80,6 +80,34 @@ async def test_download_streams_the_parquet_file_with_its_digest(
     assert missing.status_code == 404 and missing.json()["error"]["type"] == "NotFound"
 
 
+async def test_download_records_the_reading_run_for_roles_that_may_write(
+    api: httpx.AsyncClient, tokens: dict[str, str], version: dict[str, Any]
+) -> None:
+    bob, vera, url = auth(tokens["bob"]), auth(tokens["vera"]), f"/datasets/versions/{version['id']}/parquet"
+
+    async def readers() -> list[str]:
+        params = {"ref": version["id"], "direction": "down"}
+        report = (await api.get("/lineage", params=params, headers=vera)).json()
+        return [r["id"] for r in report["consumers"]["runs"]]
+
+    runs = [(await api.post("/runs", json={"project": "churn"}, headers=bob)).json()["id"] for _ in range(2)]
+    viewed = await api.get(url, params={"run_id": runs[0]}, headers=vera)
+    assert viewed.status_code == 200 and pq.read_table(io.BytesIO(viewed.content)).equals(TABLE)
+    assert await readers() == []  # a viewer downloads, and nothing is recorded
+    unknown = await api.get(url, params={"run_id": "0" * 32}, headers=vera)
+    assert unknown.status_code == 200  # not even checked
+
+    read = await api.get(url, params={"run_id": runs[1], "pipeline_run_id": "0" * 32, "step": "prepare"}, headers=bob)
+    assert read.status_code == 200 and read.headers["etag"] == f'"{version["blob_digest"]}"'
+    assert await readers() == [runs[1]]  # the unknown pipeline run has no such step: only the run is recorded
+    missing = await api.get(url, params={"run_id": "0" * 32}, headers=bob)
+    assert missing.status_code == 404 and missing.json()["error"]["message"] == f"no run {'0' * 32!r}"
+    for half in ({"pipeline_run_id": "0" * 32}, {"step": "prepare"}):
+        bad = await api.get(url, params=half, headers=bob)
+        assert bad.status_code == 422 and bad.json()["error"]["message"] == "pipeline_run_id and step go together"
+    assert await readers() == [runs[1]]
+
+
 async def test_reads_by_number_latest_tag_and_id(
     api: httpx.AsyncClient, tokens: dict[str, str], version: dict[str, Any]
 ) -> None:

@@ -42,16 +42,7 @@ def lineage(
     that produced it) or, with --down, everything made from it (derived data, runs, models)."""
     direction = "both" if both else "down" if down else "up"
     with open_client() as client:
-        from mlcycle.client.local import LocalBackend
-        from mlcycle.core.errors import InvalidInput
-
-        backend = client.backend
-        if not isinstance(backend, LocalBackend):
-            raise InvalidInput(
-                "`mlcycle lineage` reads the embedded store; the server does not serve lineage yet",
-                hint="unset MLCYCLE_SERVER_URL and point MLCYCLE_HOME or MLCYCLE_STORE_URL at the store",
-            )
-        report = backend.lineage(ref, direction, depth)
+        report = client.lineage(ref, direction=direction, depth=depth)
     if json_output:
         out.print_json(report)
         return

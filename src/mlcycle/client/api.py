@@ -24,6 +24,7 @@ from mlcycle.tracking.sysinfo import git_commit
 if TYPE_CHECKING:
     from mlcycle.data.models import DatasetDiff, DatasetInfo, DatasetVersion
     from mlcycle.data.validation import ExpectationSuite, ValidationReport
+    from mlcycle.lineage import LineageReport
 
 _active_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("mlcycle_active_run", default=None)
 
@@ -140,6 +141,13 @@ class Client:
         """Per lifecycle stage, in flow order: how many events the project has and the latest one."""
         return self.backend.lifecycle(project)
 
+    def lineage(self, ref: str, *, direction: str = "up", depth: int = 10) -> LineageReport:
+        """The lineage graph around ``ref``: an id or sha256 digest (a unique prefix of 8+ hex characters will
+        do), ``RUN_ID:path/of/artifact`` or ``PROJECT/DATASET[@VERSION|@TAG]``; ``depth`` hops ``up`` (what
+        produced it, with a provenance summary), ``down`` (what was made from it, with its consumers) or
+        ``both`` ways. See docs/lineage.md."""
+        return self.backend.lineage(ref, direction, depth)
+
     def __repr__(self) -> str:
         where = self.settings.server_url or self.settings.resolved_store_url
         return f"<mlcycle.Client {'remote' if self.is_remote else 'embedded'} {where}>"
@@ -246,15 +254,11 @@ class Dataset:
         """The rows as a pandas DataFrame (``as_="pandas"``) or a pyarrow Table (``as_="arrow"``).
 
         Inside a run's ``with`` block or a pipeline step, the lineage graph records the run (and the step) as a
-        reader of this version (embedded store; a server does not record it yet)."""
+        reader of this version, embedded and remote alike (a server skips it for a ``viewer`` token)."""
         run = active_run()
-        if run is not None:
-            from mlcycle.client.local import LocalBackend
-
-            backend = self.client.backend
-            if isinstance(backend, LocalBackend):
-                return backend.load_dataset(self.info.id, as_, columns, run_id=run.id, step=_pipeline_step())
-        return self.client.backend.load_dataset(self.info.id, as_, columns)
+        if run is None:
+            return self.client.backend.load_dataset(self.info.id, as_, columns)
+        return self.client.backend.load_dataset(self.info.id, as_, columns, run_id=run.id, step=_pipeline_step())
 
     def tag(self, tag: str) -> Dataset:
         self.info = self.client.backend.tag_dataset(self.info.project_id, self.name, self.version, tag)

@@ -17,6 +17,7 @@ from mlcycle.tracking.models import ArtifactInfo, MetricSeries, ProjectInfo, Run
 if TYPE_CHECKING:  # the data types pull in nothing heavy, but keep `import mlcycle.client` minimal anyway
     from mlcycle.data.models import DatasetInfo, DatasetVersion
     from mlcycle.data.validation import ExpectationSuite, ValidationReport
+    from mlcycle.lineage import LineageReport
 
 
 class Backend(Protocol):
@@ -87,8 +88,12 @@ class Backend(Protocol):
 
     def lifecycle(self, project: str) -> LifecycleView: ...
 
+    # lineage: ``ref`` is an id, a sha256 digest, RUN_ID:path or PROJECT/DATASET[@VERSION|@TAG] (docs/lineage.md)
+    def lineage(self, ref: str, direction: str = "up", depth: int = 10) -> LineageReport: ...
+
     # datasets: ``data`` is a pandas DataFrame, a pyarrow Table, or a file path or URL; versions are a number,
-    # "v3", "latest" or a tag; ``load_dataset`` returns a pandas DataFrame or a pyarrow Table.
+    # "v3", "latest" or a tag; ``load_dataset`` returns a pandas DataFrame or a pyarrow Table, and records ``run_id``
+    # and ``step`` (pipeline run id, step name) as readers of the version in the lineage graph.
     def log_dataset(
         self,
         project: str,
@@ -106,7 +111,15 @@ class Backend(Protocol):
     def list_datasets(self, project: str) -> list[DatasetInfo]: ...
     def list_dataset_versions(self, project: str, name: str) -> list[DatasetVersion]: ...
     def tag_dataset(self, project: str, name: str, version: int | str, tag: str) -> DatasetVersion: ...
-    def load_dataset(self, version_id: str, as_: str = "pandas", columns: list[str] | None = None) -> Any: ...
+    def load_dataset(
+        self,
+        version_id: str,
+        as_: str = "pandas",
+        columns: list[str] | None = None,
+        *,
+        run_id: str | None = None,
+        step: tuple[str, str] | None = None,
+    ) -> Any: ...
     def validate_dataset(
         self,
         version_id: str,

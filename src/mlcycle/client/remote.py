@@ -5,8 +5,9 @@ is turned back into its exception, and a server that cannot be reached is :class
 carries NaN and infinities as the tokens ``NaN``, ``Infinity`` and ``-Infinity`` (see docs/server.md).
 
 Datasets travel as Parquet files: ``log_dataset`` reads its input here (files are on this machine) and uploads
-it, ``load_dataset`` downloads the stored file and checks its sha256. A suite with custom (Python) rules is
-checked here, on the downloaded rows, and the server stores the report (see docs/data.md).
+it, ``load_dataset`` downloads the stored file and checks its sha256 (the server records the reading run in
+the lineage graph). A suite with custom (Python) rules is checked here, on the downloaded rows, and the server
+stores the report (see docs/data.md).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from mlcycle.tracking.models import ArtifactInfo, MetricSeries, ProjectInfo, Run
 if TYPE_CHECKING:  # pandas and pyarrow are imported by the dataset methods, on first use
     from mlcycle.data.models import DatasetInfo, DatasetVersion
     from mlcycle.data.validation import ExpectationSuite, ValidationReport
+    from mlcycle.lineage import LineageReport
 
 API_PREFIX = "/api/v1"
 CHUNK_SIZE = 1 << 20
@@ -320,15 +322,29 @@ class RemoteBackend:
         url = f"{_datasets(project)}/{_segment(name)}/tags/{_segment(tag)}"
         return DatasetVersion.model_validate(self._json("PUT", url, {"version": version}))
 
-    def load_dataset(self, version_id: str, as_: str = "pandas", columns: list[str] | None = None) -> Any:
-        """Download the version's Parquet file, check its sha256, and read it (only ``columns``, if given)."""
+    def load_dataset(
+        self,
+        version_id: str,
+        as_: str = "pandas",
+        columns: list[str] | None = None,
+        *,
+        run_id: str | None = None,
+        step: tuple[str, str] | None = None,
+    ) -> Any:
+        """Download the version's Parquet file, check its sha256, and read it (only ``columns``, if given).
+
+        ``run_id`` and ``step`` (pipeline run id, step name) go with the download, and the server records them
+        as readers of the version, as embedded; a token with the ``viewer`` role downloads without recording.
+        """
         from mlcycle.data.parquet import read_table
         from mlcycle.data.service import check_columns, check_load_format
 
         check_load_format(as_)
         if columns:
             check_columns(self.dataset_version_by_id(version_id), columns)
-        response = self._send("GET", f"{_version(version_id)}/parquet", stream=True)
+        query = {"run_id": run_id, "pipeline_run_id": step[0] if step else None, "step": step[1] if step else None}
+        params = {k: v for k, v in query.items() if v is not None}
+        response = self._send("GET", f"{_version(version_id)}/parquet", params=params, stream=True)
         try:
             with tempfile.TemporaryDirectory(prefix="mlcycle-download-") as tmp:
                 path = Path(tmp) / "data.parquet"
@@ -385,6 +401,14 @@ class RemoteBackend:
         }
         parts = self._json("POST", f"{_version(version_id)}/split", body)
         return {part: DatasetVersion.model_validate(v) for part, v in parts.items()}
+
+    # ---- lineage ----------------------------------------------------------------------------------------
+    def lineage(self, ref: str, direction: str = "up", depth: int = 10) -> LineageReport:
+        """The lineage graph around ``ref``, as the server's store records it (see docs/lineage.md)."""
+        from mlcycle.lineage.models import LineageReport
+
+        params = {"ref": ref, "direction": direction, "depth": depth}
+        return LineageReport.model_validate(self._json("GET", "/lineage", params=params))
 
     # ---- HTTP -------------------------------------------------------------------------------------------
     def _json(

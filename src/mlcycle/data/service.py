@@ -237,17 +237,26 @@ class DatasetService:
         v = self._as_version(version)
         check_columns(v, columns)
         table = read_blob(self.blobs, v.blob_digest, columns)
-        if run_id is not None or step is not None:
-            self._record_read(v.id, run_id, step)
+        self.record_read(v, run_id, step)
         return table.to_pandas() if as_ == "pandas" else table
 
-    def _record_read(self, version_id: str, run_id: str | None, step: tuple[str, str] | None) -> None:
+    def record_read(
+        self, version: DatasetVersion | str, run_id: str | None, step: tuple[str, str] | None = None
+    ) -> None:
+        """Record ``run_id`` (and ``step`` = (pipeline run id, step name)) as readers of a version, as
+        :meth:`load` does, without reading its rows: the server calls this when it serves the Parquet file.
+
+        NotFound for an unknown version or run; a step the pipeline run does not have is left out.
+        """
+        if run_id is None and step is None:
+            return
+        v = self._as_version(version)
         with self.store.write() as conn:
             _check_refs(conn, run_id, None)
-            edges = [Edge("dataset_version", version_id, "run", run_id, "input")] if run_id is not None else []
+            edges = [Edge("dataset_version", v.id, "run", run_id, "input")] if run_id is not None else []
             step_run_id = repo.step_run_id(conn, *step) if step is not None else None
             if step_run_id is not None:
-                edges.append(Edge("dataset_version", version_id, "step_run", step_run_id, "input"))
+                edges.append(Edge("dataset_version", v.id, "step_run", step_run_id, "input"))
             add_edges(conn, edges)
 
     def parquet(self, version: DatasetVersion | str) -> tuple[DatasetVersion, int, Iterator[bytes]]:

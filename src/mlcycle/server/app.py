@@ -15,7 +15,7 @@ from mlcycle.core.config import Settings, load_settings
 from mlcycle.server.deps import ANONYMOUS, ServerState
 from mlcycle.server.errors import install_error_handlers
 from mlcycle.server.limits import BodyLimit
-from mlcycle.server.routes import artifacts, datasets, events, meta, projects, runs
+from mlcycle.server.routes import artifacts, datasets, events, lineage, meta, projects, runs
 
 API_PREFIX = "/api/v1"
 
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, *, auth: bool | None = None) ->
     )
     app.state.mlcycle = ServerState(backend=backend, auth=auth)
     install_error_handlers(app)
-    for module in (meta, projects, runs, artifacts, datasets, events):
+    for module in (meta, projects, runs, artifacts, datasets, events, lineage):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(
         BodyLimit,

@@ -1,7 +1,8 @@
 """Request dependencies: who is calling (bearer token -> principal) and the backend acting as them.
 
 Every route gets its backend from :data:`Reader` or :data:`Writer`; the backend records the caller's user in
-every event it appends, so the event log says who made each change. Writers also need a role that may write.
+every event it appends, so the event log says who made each change. Writers also need a role that may write;
+:data:`MayWrite` tells a reading route whether its caller could.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated, cast
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from mlcycle.auth import Principal, authenticate, require_write
+from mlcycle.auth import Principal, authenticate, can_write, require_write
 from mlcycle.client.local import LocalBackend
 
 ANONYMOUS = Principal(user="anonymous", role="admin")
@@ -56,5 +57,12 @@ async def writer(request: Request, who: CurrentPrincipal) -> LocalBackend:
     return server_state(request).backend.as_user(who.user)
 
 
+async def may_write(who: CurrentPrincipal) -> bool:
+    """Whether the caller's role may write: a read that also records something (a dataset download recording
+    its reader) records it only then."""
+    return can_write(who.role)
+
+
 Reader = Annotated[LocalBackend, Depends(reader)]
 Writer = Annotated[LocalBackend, Depends(writer)]
+MayWrite = Annotated[bool, Depends(may_write)]

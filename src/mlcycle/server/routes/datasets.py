@@ -12,11 +12,12 @@ from typing import IO, Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response, StreamingResponse
 
+from mlcycle.core.errors import InvalidInput
 from mlcycle.data.models import DatasetDiff, DatasetInfo, DatasetVersion
 from mlcycle.data.parquet import MEDIA_TYPE as PARQUET
 from mlcycle.data.sources import from_parquet
 from mlcycle.data.validation import ExpectationSuite, ValidationReport
-from mlcycle.server.deps import Reader, Writer
+from mlcycle.server.deps import MayWrite, Reader, Writer
 from mlcycle.server.schemas import DatasetTagIn, RecordReportIn, SplitIn, ValidateIn
 from mlcycle.server.wire import WireJSONResponse, spooled_body
 
@@ -94,9 +95,23 @@ def get_version_by_id(version_id: str, backend: Reader) -> Response:
     summary="Download the Parquet file of a dataset version",
     responses={200: {"content": {PARQUET: {"schema": BINARY}}}},
 )
-def download_parquet(version_id: str, backend: Reader) -> StreamingResponse:
-    """The stored file, streamed; ``ETag`` is its sha256 (the version's ``blob_digest``)."""
+def download_parquet(
+    version_id: str,
+    backend: Reader,
+    may_write: MayWrite,
+    run_id: Annotated[str | None, Query(description="the run reading the version")] = None,
+    pipeline_run_id: Annotated[str | None, Query(description="the pipeline run of the reading step")] = None,
+    step: Annotated[str | None, Query(description="the name of the reading step (with pipeline_run_id)")] = None,
+) -> StreamingResponse:
+    """The stored file, streamed; ``ETag`` is its sha256 (the version's ``blob_digest``).
+
+    ``run_id``, and ``pipeline_run_id`` with ``step``, record the readers in the lineage graph (as an embedded
+    ``load`` does; an unknown run is 404) when the token's role may write; for a ``viewer`` the file is served
+    and nothing is recorded."""
+    reading_step = _step(pipeline_run_id, step)
     version, size, chunks = backend.data.parquet(version_id)
+    if may_write:
+        backend.data.record_read(version, run_id, reading_step)
     filename = f"{version.dataset}-v{version.version}.parquet"
     headers = {
         "Content-Length": str(size),
@@ -150,6 +165,13 @@ def split_version(version_id: str, body: SplitIn, backend: Writer) -> Response:
         run_id=body.run_id,
     )
     return WireJSONResponse(parts)
+
+
+def _step(pipeline_run_id: str | None, step: str | None) -> tuple[str, str] | None:
+    """The reading step as the service takes it: (pipeline run id, step name), both or neither."""
+    if (pipeline_run_id is None) != (step is None):
+        raise InvalidInput("pipeline_run_id and step go together", hint="give both query parameters, or neither")
+    return (pipeline_run_id, step) if pipeline_run_id is not None and step is not None else None
 
 
 def _number_or_text(version: str) -> int | str:
