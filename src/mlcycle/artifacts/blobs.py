@@ -94,8 +94,12 @@ class BlobStore:
 
         return self._publish(copy)
 
-    def put_bytes(self, data: bytes) -> BlobRef:
-        """Store ``data``; nothing is written when a blob with the same content already exists."""
+    def put_bytes(self, data: bytes | bytearray | memoryview, *, durable: bool = True) -> BlobRef:
+        """Store ``data``; nothing is written when a blob with the same content already exists.
+
+        ``durable=False`` skips the fsync before the rename: still atomic against a killed process, but an OS
+        crash may leave a blob that fails verification on read. Meant for content that can be recomputed.
+        """
         if not isinstance(data, bytes | bytearray | memoryview):
             raise InvalidInput(f"put_bytes needs bytes, got {type(data).__name__}")
         view = memoryview(data)
@@ -107,16 +111,16 @@ class BlobStore:
             out.write(view)
             return ref
 
-        return self._publish(write)
+        return self._publish(write, durable=durable)
 
-    def _publish(self, write: Callable[[Any], BlobRef]) -> BlobRef:
+    def _publish(self, write: Callable[[Any], BlobRef], *, durable: bool = True) -> BlobRef:
         """Write a temp file with ``write`` (which returns the content's ref), make it durable, then move it
         to its blob path; on any failure the temp file is removed and nothing is published."""
         temp = self._new_temp()
         try:
             with self.fs.open(temp, "wb") as out:
                 ref = write(out)
-                if self.is_local:
+                if self.is_local and durable:
                     out.flush()
                     os.fsync(out.fileno())
             self._commit(temp, ref.digest)

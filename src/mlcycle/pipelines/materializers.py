@@ -52,8 +52,10 @@ def _loaded(module: str, attr: str) -> Any:
     return getattr(mod, attr, None) if mod is not None else None
 
 
-def _put(blobs: BlobStore, data: bytes) -> OutputRef:
-    ref = blobs.put_bytes(data)
+def _put(blobs: BlobStore, data: bytes | memoryview) -> OutputRef:
+    # Step outputs can be recomputed, so they skip the fsync: a process kill still never leaves a partial blob
+    # (temp file, then rename), and after an OS crash a damaged blob fails its sha256 check when read.
+    ref = blobs.put_bytes(data, durable=False)
     return {"digest": ref.digest, "size": ref.size}
 
 
@@ -70,7 +72,7 @@ class PandasParquet(Materializer):
             value.to_parquet(buf)
         except (ValueError, TypeError) as exc:
             raise InvalidInput(f"the DataFrame cannot be stored as Parquet: {exc}") from exc
-        return _put(blobs, buf.getvalue())
+        return _put(blobs, buf.getbuffer())
 
     def load(self, ref: OutputRef, blobs: BlobStore, *, trust: bool) -> Any:
         import pandas as pd
@@ -90,7 +92,7 @@ class ArrowParquet(Materializer):
 
         buf = io.BytesIO()
         pq.write_table(value, buf)
-        return _put(blobs, buf.getvalue())
+        return _put(blobs, buf.getbuffer())
 
     def load(self, ref: OutputRef, blobs: BlobStore, *, trust: bool) -> Any:
         import pyarrow.parquet as pq
@@ -113,7 +115,7 @@ class NumpyArray(Materializer):
             np.save(buf, value, allow_pickle=False)
         except ValueError as exc:
             raise InvalidInput(f"the array (dtype {value.dtype}) cannot be stored without pickle: {exc}") from exc
-        return _put(blobs, buf.getvalue())
+        return _put(blobs, buf.getbuffer())
 
     def load(self, ref: OutputRef, blobs: BlobStore, *, trust: bool) -> Any:
         import numpy as np
