@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import getpass
-from functools import cached_property
+import os
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic import Field
@@ -72,5 +73,15 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment, with explicit keyword overrides taking precedence."""
     clean = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**clean)  # type: ignore[arg-type]
+    if clean:
+        return Settings(**clean)  # type: ignore[arg-type]
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("MLCYCLE_")))
+    return _from_environment(env, os.getcwd())
+
+
+@lru_cache(maxsize=8)
+def _from_environment(_env: tuple[tuple[str, str], ...], _cwd: str) -> Settings:
+    """Settings are frozen, so one object serves every caller while the variables (and the working
+    folder, which relative paths resolve against) stay the same."""
+    return Settings()
 
