@@ -9,15 +9,19 @@ storage. Only the flow runs are timed (not the import or the warm-up run that st
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HOME = Path(tempfile.mkdtemp(prefix="prefect-bench-"))
+atexit.register(shutil.rmtree, HOME, ignore_errors=True)  # registered first, so it runs last
 for _key in ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILES_PATH", "PREFECT_PROFILE"):
     os.environ.pop(_key, None)
 os.environ.update(
@@ -35,7 +39,7 @@ from prefect import flow, task  # noqa: E402
 try:
     from prefect.cache_policies import INPUTS, TASK_SOURCE
 
-    OPTIONS: dict[str, object] = {"cache_policy": INPUTS + TASK_SOURCE, "persist_result": True}
+    OPTIONS: dict[str, Any] = {"cache_policy": INPUTS + TASK_SOURCE, "persist_result": True}
 except ImportError:  # Prefect 2
     from prefect.tasks import task_input_hash
 
@@ -46,7 +50,7 @@ ELEMENTS = 1024 * 1024 // 8  # float64: 1 MB
 BODY_SECONDS: list[float] = []  # time spent inside task functions, for the overhead figure
 
 
-@task(**OPTIONS)  # type: ignore[call-overload]
+@task(**OPTIONS)
 def first(seed: int) -> np.ndarray:
     t = time.perf_counter()
     out = np.full(ELEMENTS, float(seed))
@@ -54,7 +58,7 @@ def first(seed: int) -> np.ndarray:
     return out
 
 
-@task(**OPTIONS)  # type: ignore[call-overload]
+@task(**OPTIONS)
 def plus_one(arr: np.ndarray) -> np.ndarray:
     t = time.perf_counter()
     out = arr + 1.0

@@ -9,8 +9,10 @@ local orchestrator, analytics off. Steps are cached by default. Only the pipelin
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -18,6 +20,7 @@ import time
 from pathlib import Path
 
 HOME = Path(tempfile.mkdtemp(prefix="zenml-bench-"))
+atexit.register(shutil.rmtree, HOME, ignore_errors=True)  # registered first, so it runs last
 for _key in [k for k in os.environ if k.startswith("ZENML_STORE_") or k.startswith("ZENML_SERVER_")]:
     os.environ.pop(_key)
 os.environ.update(

@@ -5,15 +5,19 @@ tracking and lineage (a tracking run, step rows, events, lineage edges, artifact
 
 Prints, as medians over ``--repeat`` runs: the first run (every step executes), the fully cached re-run, and the
 per-step overhead (wall time minus the time spent inside the step functions, divided by the number of steps).
-ZenML and Prefect run the same workload when they are importable here.
+ZenML and Prefect run the same workload when they can be: importable here, or installed in ``.venv-anchors`` by
+``make bench-anchors`` (see benchmarks/_zenml_workload.py and benchmarks/_prefect_workload.py); their figures are
+printed alongside, with the ratios to mlcycle's.
 Targets: first run < 0.5 s, cached re-run < 0.2 s, overhead < 10 ms per step.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+ROOT = Path(__file__).resolve().parents[1]
 STEPS = 10
 ELEMENTS = 1024 * 1024 // 8  # float64: 1 MB
 BODY_SECONDS: list[float] = []  # time spent inside step functions, for the overhead figure
@@ -85,81 +90,48 @@ def bench_mlcycle(repeat: int) -> dict[str, float]:
     }
 
 
-def bench_prefect(repeat: int) -> dict[str, float] | str:
+ANCHORS = {"zenml": "_zenml_workload.py", "prefect": "_prefect_workload.py"}  # import name -> workload script
+ANCHOR_VENVS = (".venv-anchors", ".venv-zenml", ".venv-prefect")  # `make bench-anchors` creates the first
+
+
+def anchor_interpreter(module: str) -> str | None:
+    """This interpreter when ``module`` is importable here, else the first anchor venv's that can import it."""
+    candidates = [sys.executable] + [str(ROOT / venv / "bin" / "python") for venv in ANCHOR_VENVS]
+    for py in candidates:
+        if not Path(py).exists():
+            continue
+        if subprocess.run([py, "-c", f"import {module}"], capture_output=True).returncode == 0:
+            return py
+    return None
+
+
+def bench_anchor(module: str, repeat: int) -> dict[str, Any] | str:
+    """The same workload through ZenML or Prefect, run by its workload script in a separate process (each tool
+    needs its own environment variables, home and working directory before it is imported); the script times only
+    the pipeline runs and prints one JSON line. Returns the figures, or why there are none."""
+    py = anchor_interpreter(module)
+    if py is None:
+        return "not installed (make bench-anchors)"
+    script = ROOT / "benchmarks" / ANCHORS[module]
     try:
-        from prefect import flow, task
-    except ImportError:
-        return "not installed"
-    try:
-        from prefect.cache_policies import INPUTS, TASK_SOURCE
-
-        options: dict[str, Any] = {"cache_policy": INPUTS + TASK_SOURCE, "persist_result": True}
-    except ImportError:  # Prefect 2
-        from prefect.tasks import task_input_hash
-
-        options = {"cache_key_fn": task_input_hash, "persist_result": True}
-
-    @task(**options)
-    def first(seed: int) -> np.ndarray:
-        return _timed(lambda: np.full(ELEMENTS, float(seed)))
-
-    @task(**options)
-    def plus_one(arr: np.ndarray) -> np.ndarray:
-        return _timed(lambda: arr + 1.0)
-
-    @flow
-    def chain10(seed: int) -> np.ndarray:
-        arr = first(seed)
-        for _ in range(STEPS - 1):
-            arr = plus_one(arr)
-        return arr
-
-    return _bench_callable(lambda seed: chain10(seed), repeat)
-
-
-def bench_zenml(repeat: int) -> dict[str, float] | str:
-    try:
-        from zenml import pipeline, step
-    except ImportError:
-        return "not installed"
-
-    @step(enable_cache=True)
-    def first(seed: int) -> np.ndarray:
-        return _timed(lambda: np.full(ELEMENTS, float(seed)))
-
-    @step(enable_cache=True)
-    def plus_one(arr: np.ndarray) -> np.ndarray:
-        return _timed(lambda: arr + 1.0)
-
-    @pipeline(enable_cache=True)
-    def chain10(seed: int) -> None:
-        arr = first(seed)
-        for _ in range(STEPS - 1):
-            arr = plus_one(arr)
-
-    return _bench_callable(lambda seed: chain10(seed=seed), repeat)
-
-
-def _bench_callable(run: Callable[[int], Any], repeat: int) -> dict[str, float] | str:
-    try:
-        first, cached, overhead = [], [], []
-        for i in range(repeat):
-            BODY_SECONDS.clear()
-            t = time.perf_counter()
-            run((i + 1) * 1000)
-            wall = time.perf_counter() - t
-            first.append(wall)
-            overhead.append((wall - sum(BODY_SECONDS)) / STEPS)
-            t = time.perf_counter()
-            run((i + 1) * 1000)
-            cached.append(time.perf_counter() - t)
-    except Exception as exc:  # a third-party tool failing here must not hide mlcycle's figures
-        return f"failed: {type(exc).__name__}: {exc}"
-    return {
-        "first": statistics.median(first),
-        "cached": statistics.median(cached),
-        "overhead": statistics.median(overhead),
-    }
+        out = subprocess.run(
+            [py, str(script), str(repeat)], capture_output=True, text=True, timeout=3600, cwd=tempfile.gettempdir()
+        )
+    except subprocess.TimeoutExpired:
+        return "failed: timed out after 3600 s"
+    for line in reversed(out.stdout.strip().splitlines()):
+        if line.startswith("{") and '"first_s"' in line:
+            r = json.loads(line)
+            where = "here" if py == sys.executable else str(Path(py).parents[1].relative_to(ROOT))
+            return {
+                "first": r["first_s"],
+                "cached": r["cached_s"],
+                "overhead": r["overhead_ms"] / 1000,
+                "label": f"{module} {r['version']} ({where})",
+            }
+    print(out.stderr[-3000:], file=sys.stderr)  # a third-party tool failing must not hide mlcycle's figures
+    last = (out.stderr.strip().splitlines() or [f"exit code {out.returncode}"])[-1]
+    return f"failed ({Path(py).parents[1].name}): {last.strip()}"
 
 
 def main() -> None:
@@ -170,20 +142,26 @@ def main() -> None:
         os.environ["MLCYCLE_HOME"] = str(Path(home) / "mlcycle")
         for key in ("MLCYCLE_STORE_URL", "MLCYCLE_ARTIFACTS_URL", "MLCYCLE_SERVER_URL", "MLCYCLE_RUNNER"):
             os.environ.pop(key, None)
-        results: dict[str, dict[str, float] | str] = {"mlcycle": bench_mlcycle(args.repeat)}
-        os.chdir(home)  # ZenML and Prefect keep their state under the working directory or their home
-        results["zenml"] = bench_zenml(args.repeat)
-        results["prefect"] = bench_prefect(args.repeat)
+        results: dict[str, dict[str, Any] | str] = {"mlcycle": bench_mlcycle(args.repeat)}
+    for module in ANCHORS:
+        results[module] = bench_anchor(module, args.repeat)
 
     print(f"{STEPS} sequential steps, 1 MB numpy array between each; median of {args.repeat} runs")
-    print(f"{'tool':10} {'first run':>12} {'cached re-run':>15} {'overhead/step':>15}")
+    print(f"{'tool':32} {'first run':>12} {'cached re-run':>15} {'overhead/step':>15}")
     for tool, r in results.items():
         if isinstance(r, str):
-            print(f"{tool:10} {r}")
+            print(f"{tool:32} {r}")
         else:
-            print(f"{tool:10} {r['first']:>10.3f} s {r['cached']:>13.3f} s {r['overhead'] * 1000:>12.2f} ms")
+            label = r.get("label", tool)
+            print(f"{label:32} {r['first']:>10.3f} s {r['cached']:>13.3f} s {r['overhead'] * 1000:>12.2f} ms")
     mine = results["mlcycle"]
     assert isinstance(mine, dict)
+    for tool, r in results.items():
+        if tool != "mlcycle" and isinstance(r, dict):
+            print(
+                f"{tool} / mlcycle: first run {r['first'] / mine['first']:.1f}x,"
+                f" cached re-run {r['cached'] / mine['cached']:.1f}x"
+            )
     met = mine["first"] < 0.5 and mine["cached"] < 0.2 and mine["overhead"] < 0.010
     print("targets (first < 0.5 s, cached < 0.2 s, overhead < 10 ms): " + ("met" if met else "NOT met"))
     sys.exit(0 if met else 1)
