@@ -21,9 +21,8 @@ from sqlalchemy.engine import Connection
 
 from mlcycle.artifacts import BlobStore
 from mlcycle.core.config import Settings
-from mlcycle.core.errors import Conflict, NotFound
+from mlcycle.core.errors import NotFound
 from mlcycle.core.ids import new_id, now_ms
-from mlcycle.core.validation import check_name
 from mlcycle.pipelines import records, tracking_runs
 from mlcycle.pipelines.context import StoreConfig
 from mlcycle.pipelines.materializers import OutputRef, load_value
@@ -31,6 +30,7 @@ from mlcycle.pipelines.models import PipelineInfo, PipelineRun, run_info_from_ro
 from mlcycle.store import Store, record_event
 from mlcycle.store import runs as run_rows
 from mlcycle.store.lineage import Edge, add_edges
+from mlcycle.tracking.service import TrackingService
 from mlcycle.tracking.sysinfo import git_commit
 
 if TYPE_CHECKING:
@@ -339,30 +339,7 @@ class PipelineService:
 
     def _project_id(self, project: str) -> str:
         """The project's id, creating the project (kind 'ml') like the tracking client does."""
-        check_name(project, "project name")
-        with self.store.read() as conn:
-            row = run_rows.project_by_name_or_id(conn, project)
-        if row is not None:
-            return str(row.id)
-        project_id = new_id()
-        try:
-            with self.store.write() as conn:
-                values = {"id": project_id, "name": project, "kind": "ml", "description": ""}
-                run_rows.insert_project(conn, values | {"created_at": now_ms(), "created_by": self.user})
-                record_event(
-                    conn,
-                    user=self.user,
-                    entity_type="project",
-                    entity_id=project_id,
-                    action="created",
-                    project_id=project_id,
-                    stage="problem_definition",
-                    payload={"name": project, "kind": "ml"},
-                )
-        except Conflict:  # created concurrently
-            with self.store.read() as conn:
-                return self._existing_project_id(conn, project)
-        return project_id
+        return TrackingService(self.store, self.blobs, self.user).project(project).id
 
     def _register(self, conn: Connection, project_id: str, name: str, target: str, ts: int) -> str:
         row = records.pipeline_row(conn, project_id, name)
