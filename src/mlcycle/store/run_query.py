@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeGuard
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql import ColumnElement, Select
 
 from mlcycle.core.errors import InvalidInput
@@ -137,6 +137,19 @@ def search_run_ids(
     """Parse, compile and run a search; the ids of the matching runs, in order."""
     query = build_run_query(project_id, parse_filter(filter_text), parse_order_by(order_by), limit, offset)
     return list(conn.scalars(query))
+
+
+def search_run_rows(
+    conn: Connection,
+    project_id: str | None,
+    filter_text: str | None,
+    order_by: Sequence[str] | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[Row[Any]]:
+    """Like :func:`search_run_ids`, but the matching ``runs`` rows themselves, in order (one query fewer)."""
+    query = build_run_query(project_id, parse_filter(filter_text), parse_order_by(order_by), limit, offset)
+    return list(conn.execute(query.with_only_columns(*runs.c)).all())
 
 
 # ---- conditions -----------------------------------------------------------------------------------------

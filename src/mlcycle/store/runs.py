@@ -46,7 +46,7 @@ def run_row(conn: Connection, run_id: str) -> Row[Any] | None:
 def run_rows(conn: Connection, run_ids: Sequence[str]) -> dict[str, Row[Any]]:
     out: dict[str, Row[Any]] = {}
     for chunk in _chunks(run_ids):
-        out.update((r.id, r) for r in conn.execute(sa.select(runs).where(runs.c.id.in_(chunk))))
+        out.update((r.id, r) for r in conn.execute(sa.select(runs).where(runs.c.id.in_(chunk))).all())
     return out
 
 
@@ -68,12 +68,13 @@ def run_data(
     m: dict[str, dict[str, float | None]] = {i: {} for i in run_ids}
     t: dict[str, dict[str, str]] = {i: {} for i in run_ids}
     for chunk in _chunks(run_ids):
-        for rid, k, v in conn.execute(sa.select(params).where(params.c.run_id.in_(chunk))):
+        # fetch whole results at once: row-by-row iteration costs more than the queries themselves
+        for rid, k, v in conn.execute(sa.select(params).where(params.c.run_id.in_(chunk))).all():
             p[rid][k] = v
         q = sa.select(latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value)
-        for rid, k, v in conn.execute(q.where(latest_metrics.c.run_id.in_(chunk))):
+        for rid, k, v in conn.execute(q.where(latest_metrics.c.run_id.in_(chunk))).all():
             m[rid][k] = v
-        for rid, k, v in conn.execute(sa.select(tags).where(tags.c.run_id.in_(chunk))):
+        for rid, k, v in conn.execute(sa.select(tags).where(tags.c.run_id.in_(chunk))).all():
             t[rid][k] = v
     return p, m, t
 

@@ -29,7 +29,7 @@ from mlcycle.core.validation import (
 from mlcycle.store import Store, record_event
 from mlcycle.store import runs as repo
 from mlcycle.store.events import Event, list_events
-from mlcycle.store.run_query import search_run_ids
+from mlcycle.store.run_query import search_run_rows
 from mlcycle.store.runs import MetricChunk
 from mlcycle.tracking.models import (
     TERMINAL_STATUSES,
@@ -209,23 +209,32 @@ class TrackingService:
         """Runs matching the filter (see docs/search.md), in order; ``project`` None searches all."""
         project_id = self.get_project(project).id if project else None
         with self.store.read() as conn:
-            ids = search_run_ids(conn, project_id, filter, list(order_by or []), limit, offset)
-        return self._load_runs(ids)
+            rows = search_run_rows(conn, project_id, filter, list(order_by or []), limit, offset)
+            return self._with_data(conn, rows)
 
     def _load_runs(self, ids: Sequence[str]) -> list[RunInfo]:
         if not ids:
             return []
         with self.store.read() as conn:
-            rows = repo.run_rows(conn, ids)
-            p, m, t = repo.run_data(conn, list(rows))
-        out = []
-        for rid in ids:
-            r = rows.get(rid)
-            if r is None:
-                continue
-            metrics = {k: from_db_value(v) for k, v in m[rid].items()}
-            out.append(RunInfo.model_construct(**r._mapping, params=p[rid], metrics=metrics, tags=t[rid]))
-        return out
+            found = repo.run_rows(conn, ids)
+            return self._with_data(conn, [found[i] for i in ids if i in found])
+
+    @staticmethod
+    def _with_data(conn: Any, rows: Sequence[Any]) -> list[RunInfo]:
+        """Runs rows (in order) with their params, latest metrics and tags, built without re-validation."""
+        if not rows:
+            return []
+        p, m, t = repo.run_data(conn, [r.id for r in rows])
+        keys = rows[0]._fields
+        return [
+            RunInfo.model_construct(
+                **dict(zip(keys, r, strict=True)),
+                params=p[r.id],
+                metrics={k: from_db_value(v) for k, v in m[r.id].items()},
+                tags=t[r.id],
+            )
+            for r in rows
+        ]
 
     # ---- params, metrics, tags --------------------------------------------------------------------------
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
