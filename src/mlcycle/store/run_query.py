@@ -314,4 +314,12 @@ def _ms(number: float) -> int | ColumnElement[Any]:
     return int(number) if number.is_integer() else sa.literal(number, sa.Float(precision=53))
 
 
-__all__ = ["DEFAULT_ORDER", "MAX_LIMIT", "NUMERIC_TEXT", "build_run_query", "like_to_regex", "search_run_ids"]
+__all__ = [
+    "DEFAULT_ORDER",
+    "MAX_LIMIT",
+    "NUMERIC_TEXT",
+    "build_run_query",
+    "like_to_regex",
+    "search_run_ids",
+    "search_run_rows",
+]
