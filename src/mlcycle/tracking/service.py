@@ -456,7 +456,7 @@ def _check_tags(tags: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _group_points(metrics: Sequence[tuple[str, Any, int, int]]) -> list[MetricChunk]:
-    """(key, value, step, timestamp) tuples -> one column-wise chunk per key, grouped in numpy."""
+    """(key, value, step, timestamp) tuples -> one column-wise chunk per key, in first-seen key order."""
     if not metrics:
         return []
     try:
@@ -467,13 +467,18 @@ def _group_points(metrics: Sequence[tuple[str, Any, int, int]]) -> list[MetricCh
     vals = _float_array("batch", values)
     stp = _int_array("steps", steps, n)
     tss = _int_array("timestamps", stamps, n)
-    unique, inverse = np.unique(np.asarray(keys, dtype=str), return_inverse=True)
-    if len(unique) == 1:
-        return [MetricChunk(check_key(str(unique[0]), "metric key"), stp, vals, tss)]
+    positions: dict[str, list[int]] = {}
+    try:
+        for i, key in enumerate(keys):
+            positions.setdefault(key, []).append(i)
+    except TypeError as exc:  # an unhashable key
+        raise InvalidInput(f"metric keys must be strings ({exc})") from exc
+    if len(positions) == 1:
+        return [MetricChunk(check_key(keys[0], "metric key"), stp, vals, tss)]
     chunks = []
-    for i, key in enumerate(unique.tolist()):
-        mask = inverse == i
-        chunks.append(MetricChunk(check_key(key, "metric key"), stp[mask], vals[mask], tss[mask]))
+    for key, where in positions.items():
+        idx = np.asarray(where, dtype=np.intp)
+        chunks.append(MetricChunk(check_key(key, "metric key"), stp[idx], vals[idx], tss[idx]))
     return chunks
 
 
