@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +99,53 @@ def test_untrusted_types_need_trust(autolog: mc.Client) -> None:
     with pytest.raises(mc.PermissionDenied):
         load_estimator(data)
     assert load_estimator(data, trust=True)["custom"].value == 1
+
+
+def _crafted_skops(module: str, name: str, code: str) -> bytes:
+    """A skops file whose root object is built by calling ``module.name(code)``."""
+    import io
+    import json
+    import zipfile
+
+    import skops.io as sio
+
+    with zipfile.ZipFile(io.BytesIO(sio.dumps((code,)))) as z:
+        args = json.loads(z.read("schema.json"))  # a real tuple node holding the code string
+    schema = {
+        "__class__": name,
+        "__module__": module,
+        "__loader__": "ConstructorFromReduceNode",
+        "content": {k: v for k, v in args.items() if k not in ("protocol", "_skops_version")},
+        "__id__": 1,
+        "protocol": args["protocol"],
+        "_skops_version": args["_skops_version"],
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("schema.json", json.dumps(schema))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("module", "name"), [("builtins", "exec"), ("numpy.testing._private.utils", "runstring")])
+def test_a_crafted_model_file_cannot_run_code_without_trust(tmp_path: Path, module: str, name: str) -> None:
+    from mlcycle.tracking.sklearn_io import load_estimator
+
+    marker = tmp_path / "ran"
+    data = _crafted_skops(module, name, f"open({str(marker)!r}, 'w').close()")
+    with pytest.raises(mc.PermissionDenied) as info:
+        load_estimator(data)
+    assert f"{module}.{name}" in info.value.message
+    assert not marker.exists()
+    if name == "exec":  # the file really is an exploit: trusting it runs the code
+        load_estimator(data, trust=True)
+        assert marker.exists()
+
+
+def test_forests_load_without_trust(autolog: mc.Client) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    from mlcycle.tracking.sklearn_io import dump_estimator, load_estimator
+
+    X, y = _data()
+    model = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
+    assert (load_estimator(dump_estimator(model)).predict(X) == model.predict(X)).all()

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mlcycle.artifacts import BlobStore
-from mlcycle.core.errors import InvalidInput, MlcycleError, NotFound, PermissionDenied
+from mlcycle.core.errors import InvalidInput, MlcycleError, NotFound
 from mlcycle.pipelines.hashing import json_problem
+from mlcycle.tracking.sklearn_io import dump_estimator, load_estimator
 
 OutputRef = dict[str, Any]
-TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 
 
 class Materializer(ABC):
@@ -131,23 +131,10 @@ class SklearnSkops(Materializer):
         return cls is not None and isinstance(value, cls)
 
     def save(self, value: Any, blobs: BlobStore) -> OutputRef:
-        import skops.io as sio
-
-        return _put(blobs, sio.dumps(value))
+        return _put(blobs, dump_estimator(value))
 
     def load(self, ref: OutputRef, blobs: BlobStore, *, trust: bool) -> Any:
-        import skops.io as sio
-
-        data = blobs.get_bytes(ref["digest"])
-        types = list(sio.get_untrusted_types(data=data))
-        unknown = sorted(t for t in types if not t.startswith(TRUSTED_MODULES))
-        if unknown and not trust:
-            raise PermissionDenied(
-                f"the stored model contains types outside scikit-learn, NumPy and SciPy: {', '.join(unknown)}",
-                hint="pass trust=True only if you trust the code that produced it",
-                details={"types": unknown},
-            )
-        return sio.loads(data, trusted=types)
+        return load_estimator(blobs.get_bytes(ref["digest"]), trust=trust)
 
 
 class LocalFile(Materializer):
