@@ -35,9 +35,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_token(
-    store: Store, *, user: str, role: str, actor: str, description: str = ""
-) -> tuple[TokenInfo, str]:
+def create_token(store: Store, *, user: str, role: str, actor: str, description: str = "") -> tuple[TokenInfo, str]:
     """Create a token for ``user`` with ``role``; returns its record and the secret (shown only now)."""
     check_name(user, "user name")
     check_role(role)
@@ -90,9 +88,7 @@ def list_tokens(store: Store, *, include_revoked: bool = False) -> list[TokenInf
     if not include_revoked:
         q = q.where(tokens.c.revoked_at.is_(None))
     with store.read() as conn:
-        return [
-            TokenInfo(**{k: v for k, v in r._mapping.items() if k != "token_hash"}) for r in conn.execute(q)
-        ]
+        return [TokenInfo(**{k: v for k, v in r._mapping.items() if k != "token_hash"}) for r in conn.execute(q)]
 
 
 def authenticate(store: Store, secret: str | None) -> Principal:
@@ -103,12 +99,8 @@ def authenticate(store: Store, secret: str | None) -> Principal:
         )
     with store.read() as conn:
         row = conn.execute(
-            sa.select(tokens.c.user, tokens.c.role, tokens.c.revoked_at).where(
-                tokens.c.token_hash == _hash(secret)
-            )
+            sa.select(tokens.c.user, tokens.c.role, tokens.c.revoked_at).where(tokens.c.token_hash == _hash(secret))
         ).first()
     if row is None or row.revoked_at is not None:
-        raise Unauthenticated(
-            "the token is unknown or revoked", hint="create a new one with `mlcycle tokens create`"
-        )
+        raise Unauthenticated("the token is unknown or revoked", hint="create a new one with `mlcycle tokens create`")
     return Principal(user=row.user, role=row.role)

@@ -84,4 +84,3 @@ def _from_environment(_env: tuple[tuple[str, str], ...], _cwd: str) -> Settings:
     """Settings are frozen, so one object serves every caller while the variables (and the working
     folder, which relative paths resolve against) stay the same."""
     return Settings()
-

@@ -61,9 +61,7 @@ class MlcycleError(Exception):
             return _BY_STATUS.get(status, MlcycleError)(f"server answered HTTP {status}")
         cls = _BY_NAME.get(str(err.get("type")), _BY_STATUS.get(status, MlcycleError))
         exc = cls.__new__(cls)
-        MlcycleError.__init__(
-            exc, str(err.get("message", "")), hint=err.get("hint"), details=err.get("details") or {}
-        )
+        MlcycleError.__init__(exc, str(err.get("message", "")), hint=err.get("hint"), details=err.get("details") or {})
         return exc
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import re
 
 from mlcycle.core.errors import InvalidInput
@@ -41,28 +42,19 @@ def check_value(value: object, key: str, limit: int, what: str) -> str:
 
 def check_metric_value(key: str, value: object) -> float:
     """Metric values are real numbers; NaN and +/-inf are kept as they are."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            import numbers
-
-            if isinstance(value, numbers.Real) and not isinstance(value, bool):
-                return float(value)
-        except TypeError:  # pragma: no cover
-            pass
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidInput(f"metric {key!r} must be a number, got {type(value).__name__}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise InvalidInput(f"metric {key!r} is too large for a 64-bit float") from None
 
 
-def check_step(step: object) -> int:
-    if isinstance(step, bool) or not isinstance(step, int):
-        try:
-            import numbers
-
-            if isinstance(step, numbers.Integral) and not isinstance(step, bool):
-                return int(step)
-        except TypeError:  # pragma: no cover
-            pass
-        raise InvalidInput(f"step must be an integer, got {step!r}")
-    if step < 0 or step > 2**62:
-        raise InvalidInput(f"step must be between 0 and 2**62, got {step}")
-    return step
+def check_step(step: object, what: str = "step") -> int:
+    """Steps (and millisecond timestamps) are whole numbers between 0 and 2**62."""
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        raise InvalidInput(f"{what} must be an integer, got {step!r}")
+    value = int(step)
+    if value < 0 or value > 2**62:
+        raise InvalidInput(f"{what} must be between 0 and 2**62, got {value}")
+    return value

@@ -86,14 +86,17 @@ def profile_from_json(text: str) -> dict[str, ColumnProfile]:
     return {k: ColumnProfile.model_validate(v) for k, v in json.loads(text).items()}
 
 
+MAX_VERSION = 2**62  # beyond any stored version; larger numbers would overflow the database integer
+
+
 def resolve_version(conn: Connection, dataset_id: str, ref: int | str) -> Row[Any] | None:
     """A version by number (3 or "v3"), "latest", or tag."""
     if isinstance(ref, int) and not isinstance(ref, bool):
-        return version_by_number(conn, dataset_id, ref)
+        return version_by_number(conn, dataset_id, ref) if 0 < ref <= MAX_VERSION else None
     text = str(ref)
     if text == "latest":
         return latest_version(conn, dataset_id)
-    if re.fullmatch(r"v?\d+", text):
+    if re.fullmatch(r"v?\d{1,18}", text):
         return version_by_number(conn, dataset_id, int(text.lstrip("v")))
     tagged = tagged_version_id(conn, dataset_id, text)
     return version_by_id(conn, tagged) if tagged is not None else None

@@ -145,7 +145,8 @@ class DatasetService:
                     dataset_id = ds.id if ds is not None else self._new_dataset(conn, project_id, name)
                     repo.lock_dataset(conn, dataset_id)
                     existing = repo.version_by_hash(conn, dataset_id, row["content_hash"])
-                    if existing is not None:
+                    if existing is not None:  # stored meanwhile by another writer: still link this run to it
+                        add_edges(conn, _edges(existing.id, None, row["run_id"], row["pipeline_run_id"]))
                         return str(existing.id)
                     number = repo.next_version(conn, dataset_id)
                     repo.insert_version(conn, {**row, "dataset_id": dataset_id, "version": number})

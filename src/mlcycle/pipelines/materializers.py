@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 import tempfile
 from abc import ABC, abstractmethod
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mlcycle.artifacts import BlobStore
-from mlcycle.core.errors import InvalidInput, MlcycleError, NotFound
+from mlcycle.core.errors import InvalidInput, MlcycleError, NotFound, PermissionDenied
 from mlcycle.pipelines.hashing import json_problem
 from mlcycle.tracking.sklearn_io import dump_estimator, load_estimator
 
@@ -150,11 +151,24 @@ class LocalFile(Materializer):
         return {"digest": ref.digest, "size": ref.size, "filename": value.name}
 
     def load(self, ref: OutputRef, blobs: BlobStore, *, trust: bool) -> Any:
-        """The file, under its original name, in a per-digest folder of the temp directory; treat it as read-only."""
-        dest = Path(tempfile.gettempdir()) / "mlcycle-step-files" / ref["digest"] / str(ref.get("filename", "file"))
-        if not dest.is_file() or dest.stat().st_size != ref["size"]:
+        """The file, under its original name, in a per-digest folder of this user's private temp folder; treat
+        it as read-only. A copy left by an earlier load is reused only from that private folder."""
+        dest = _private_files_dir() / ref["digest"] / str(ref.get("filename", "file"))
+        if dest.is_symlink() or not dest.is_file() or dest.stat().st_size != ref["size"]:
             blobs.download(ref["digest"], dest)
         return dest
+
+
+def _private_files_dir() -> Path:
+    """``<tmp>/mlcycle-step-files-<uid>``, readable only by this user (never another user's planted folder)."""
+    folder = Path(tempfile.gettempdir()) / f"mlcycle-step-files-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.lstat()
+    if folder.is_symlink() or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise PermissionDenied(
+            f"{folder} is not a private folder of this user", hint="remove it; mlcycle recreates it safely"
+        )
+    return folder
 
 
 class JsonValue(Materializer):

@@ -77,9 +77,13 @@ def end_run(conn: Connection, run_id: str, status: str, ts: int) -> bool:
 
 
 def log_step_output(conn: Connection, run_id: str, step: str, key: str, ref: OutputRef, ts: int) -> None:
-    """List a step output among the run's artifacts, as ``pipeline/<step>/<key><ext>`` (files keep their name)."""
-    filename = ref.get("filename") or f"{key}{_EXTENSIONS.get(str(ref.get('materializer')), '')}"
-    path = check_artifact_name(f"pipeline/{step}/{filename}")
+    """List a step output among the run's artifacts, as ``pipeline/<step>/<key><ext>``; a file keeps its name
+    under its key, ``pipeline/<step>/<key>/<name>``, so outputs never collide."""
+    filename = ref.get("filename")
+    if filename:
+        path = check_artifact_name(f"pipeline/{step}/{key}/{filename}")
+    else:
+        path = check_artifact_name(f"pipeline/{step}/{key}{_EXTENSIONS.get(str(ref.get('materializer')), '')}")
     # A step finishes once per pipeline run and each pipeline run has its own tracking run: the path is new.
     run_rows.insert_artifact(
         conn, {"run_id": run_id, "path": path, "digest": ref["digest"], "size": ref["size"], "created_at": ts}

@@ -109,9 +109,7 @@ def stage_summary(conn: Connection, project_id: str) -> dict[str, tuple[int, Eve
     ).all()
     if not counts:
         return {}
-    latest = {
-        r.id: _row(r) for r in conn.execute(sa.select(events).where(events.c.id.in_([c[2] for c in counts])))
-    }
+    latest = {r.id: _row(r) for r in conn.execute(sa.select(events).where(events.c.id.in_([c[2] for c in counts])))}
     return {str(stage): (int(n), latest[last]) for stage, n, last in counts}
 
 

@@ -213,7 +213,9 @@ def insert_artifact(conn: Connection, row: dict[str, Any]) -> None:
 def list_artifacts(conn: Connection, run_id: str, prefix: str | None = None) -> list[Row[Any]]:
     q = sa.select(artifacts).where(artifacts.c.run_id == run_id)
     if prefix:
-        q = q.where(sa.or_(artifacts.c.path == prefix, artifacts.c.path.startswith(prefix.rstrip("/") + "/")))
+        q = q.where(
+            sa.or_(artifacts.c.path == prefix, artifacts.c.path.startswith(prefix.rstrip("/") + "/", autoescape=True))
+        )
     return list(conn.execute(q.order_by(artifacts.c.path)))
 
 

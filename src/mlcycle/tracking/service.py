@@ -42,6 +42,8 @@ from mlcycle.tracking.models import (
 
 DEFAULT_STAGE = "model_training"
 MAX_BATCH_POINTS = 1_000_000
+MAX_INT = 2**62
+MAX_EVENTS = 10_000
 
 
 class TrackingService:
@@ -240,35 +242,40 @@ class TrackingService:
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
         """Params are immutable: re-logging the same value is a no-op, a different value is a Conflict."""
         clean = _check_params(params)
-        if not clean:
-            return
-        with self.store.write() as conn:
-            _, project_id, stage = self._status(conn, run_id, must_run=True)
-            existing = repo.existing_params(conn, run_id, clean)
-            changed = {k: (existing[k], v) for k, v in clean.items() if k in existing and existing[k] != v}
-            if changed:
-                k, (old, wanted) = next(iter(changed.items()))
-                raise Conflict(
-                    f"param {k!r} of run {run_id} is already {old!r}; cannot change it to {wanted!r}",
-                    hint="params are immutable; log a new key or start a new run",
-                    details={"changed": sorted(changed)},
-                )
-            new = {k: v for k, v in clean.items() if k not in existing}
+        if clean:
+            with self.store.write() as conn:
+                self._write_params(conn, run_id, clean, self._status(conn, run_id, must_run=True))
+
+    def _write_params(self, conn: Any, run_id: str, clean: dict[str, str], status: tuple[str, str, str]) -> None:
+        existing = repo.existing_params(conn, run_id, clean)
+        changed = {k: (existing[k], v) for k, v in clean.items() if k in existing and existing[k] != v}
+        if changed:
+            k, (old, wanted) = next(iter(changed.items()))
+            raise Conflict(
+                f"param {k!r} of run {run_id} is already {old!r}; cannot change it to {wanted!r}",
+                hint="params are immutable; log a new key or start a new run",
+                details={"changed": sorted(changed)},
+            )
+        new = {k: v for k, v in clean.items() if k not in existing}
+        if new:
             repo.insert_params(conn, run_id, new)
-            if new:
-                record_event(
-                    conn,
-                    user=self.user,
-                    entity_type="run",
-                    entity_id=run_id,
-                    action="params_logged",
-                    project_id=project_id,
-                    stage=stage,
-                    payload={"keys": sorted(new)},
-                )
+            self._event(conn, run_id, status, "params_logged", {"keys": sorted(new)})
+
+    def _event(self, conn: Any, run_id: str, status: tuple[str, str, str], action: str, payload: Any) -> None:
+        _, project_id, stage = status
+        record_event(
+            conn,
+            user=self.user,
+            entity_type="run",
+            entity_id=run_id,
+            action=action,
+            project_id=project_id,
+            stage=stage,
+            payload=payload,
+        )
 
     def log_metrics(self, run_id: str, metrics: Mapping[str, Any], step: int = 0, timestamp: int | None = None) -> None:
-        ts = timestamp if timestamp is not None else now_ms()
+        ts = check_step(timestamp, "timestamp") if timestamp is not None else now_ms()
         step = check_step(step)
         chunks = [
             MetricChunk(
@@ -304,20 +311,24 @@ class TrackingService:
         params: Mapping[str, Any] | None = None,
         tags: Mapping[str, Any] | None = None,
     ) -> None:
-        """Metrics as (key, value, step, timestamp) tuples, plus params and tags."""
+        """Metrics as (key, value, step, timestamp) tuples, plus params and tags: all in one transaction."""
         chunks = _group_points(metrics)
-        if params:
-            self.log_params(run_id, params)
-        if tags:
-            self.set_tags(run_id, tags)
-        self._insert_chunks(run_id, chunks)
+        clean_params = _check_params(params or {})
+        clean_tags = _check_tags(tags or {})
+        _check_total(chunks)
+        with self.store.write() as conn:
+            status = self._status(conn, run_id, must_run=True)
+            if clean_params:
+                self._write_params(conn, run_id, clean_params, status)
+            if clean_tags:
+                self._write_tags(conn, run_id, clean_tags, status)
+            if chunks:
+                repo.insert_metric_chunks(conn, run_id, chunks)
 
     def _insert_chunks(self, run_id: str, chunks: list[MetricChunk]) -> None:
         if not chunks:
             return
-        total = sum(len(c.steps) for c in chunks)
-        if total > MAX_BATCH_POINTS:
-            raise InvalidInput(f"{total} points in one call; the limit is {MAX_BATCH_POINTS}")
+        _check_total(chunks)
         with self.store.write() as conn:
             self._status(conn, run_id, must_run=True)
             repo.insert_metric_chunks(conn, run_id, chunks)
@@ -332,21 +343,13 @@ class TrackingService:
 
     def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
         clean = _check_tags(tags)
-        if not clean:
-            return
-        with self.store.write() as conn:
-            _, project_id, stage = self._status(conn, run_id)
-            repo.upsert_tags(conn, run_id, clean)
-            record_event(
-                conn,
-                user=self.user,
-                entity_type="run",
-                entity_id=run_id,
-                action="tags_set",
-                project_id=project_id,
-                stage=stage,
-                payload={"tags": clean},
-            )
+        if clean:
+            with self.store.write() as conn:
+                self._write_tags(conn, run_id, clean, self._status(conn, run_id))
+
+    def _write_tags(self, conn: Any, run_id: str, clean: dict[str, str], status: tuple[str, str, str]) -> None:
+        repo.upsert_tags(conn, run_id, clean)
+        self._event(conn, run_id, status, "tags_set", {"tags": clean})
 
     # ---- artifacts --------------------------------------------------------------------------------------
     def log_artifact(self, run_id: str, name: str, data: IO[bytes] | bytes | Path) -> ArtifactInfo:
@@ -427,6 +430,10 @@ class TrackingService:
     ) -> list[Event]:
         project_id = self.get_project(project).id if project else None
         check_stage(stage)
+        if not 1 <= limit <= MAX_EVENTS:
+            raise InvalidInput(f"limit must be between 1 and {MAX_EVENTS}, got {limit}")
+        if after_id is not None and not 0 <= after_id <= MAX_INT:
+            raise InvalidInput(f"after_id must be between 0 and 2**62, got {after_id}")
         with self.store.read() as conn:
             return list_events(
                 conn,
@@ -453,6 +460,12 @@ def _check_params(params: Mapping[str, Any]) -> dict[str, str]:
 
 def _check_tags(tags: Mapping[str, Any]) -> dict[str, str]:
     return {check_key(k, "tag key"): check_value(v, k, MAX_TAG_VALUE, "tag") for k, v in tags.items()}
+
+
+def _check_total(chunks: Sequence[MetricChunk]) -> None:
+    total = sum(len(c.steps) for c in chunks)
+    if total > MAX_BATCH_POINTS:
+        raise InvalidInput(f"{total} points in one call; the limit is {MAX_BATCH_POINTS}")
 
 
 def _group_points(metrics: Sequence[tuple[str, Any, int, int]]) -> list[MetricChunk]:
@@ -495,9 +508,10 @@ def _int_array(what: str, values: Any, n: int) -> np.ndarray[Any, np.dtype[np.in
     arr = np.asarray(values)
     if arr.ndim != 1 or len(arr) != n:
         raise InvalidInput(f"{len(arr) if arr.ndim == 1 else 'non-flat'} {what} given for {n} values")
-    if len(arr) and arr.dtype.kind not in "iu":
+    if not len(arr):
+        return arr.astype(np.int64)
+    if arr.dtype.kind not in "iu":
         raise InvalidInput(f"{what} must be whole numbers, got {arr.dtype} data")
-    out = arr.astype(np.int64, copy=False)
-    if what == "steps" and len(out) and (out.min() < 0 or out.max() > 2**62):
-        raise InvalidInput("steps must be between 0 and 2**62")
-    return out
+    if arr.min() < 0 or arr.max() > MAX_INT:  # checked before the cast, which would wrap
+        raise InvalidInput(f"{what} must be between 0 and 2**62")
+    return arr.astype(np.int64, copy=False)
