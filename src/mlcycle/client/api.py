@@ -48,6 +48,18 @@ def _pipeline_step_run() -> Run | None:
     return Run(Client(backend), backend.get_run(step.run_id))
 
 
+def _location(backend: Backend) -> str:
+    """Where a backend keeps its data: the server URL, or the store URL."""
+    server = getattr(backend, "server_url", None)
+    return str(server) if server else str(getattr(getattr(backend, "store", None), "url", id(backend)))
+
+
+def _run_in(client: Client) -> Run | None:
+    """The active run, if it lives where ``client`` writes (a run of another store cannot be linked to)."""
+    run = active_run()
+    return run if run is not None and _location(run.client.backend) == _location(client.backend) else None
+
+
 def _pipeline_step() -> tuple[str, str] | None:
     """(pipeline run id, step name) of the pipeline step running in this context, if any."""
     context: Any = sys.modules.get("mlcycle.pipelines.context")
@@ -185,7 +197,7 @@ class Project:
 
         Inside another run's ``with`` block, the new run is its child unless ``parent`` says otherwise.
         """
-        parent_run = parent if parent is not None else active_run()
+        parent_run = parent if parent is not None else _run_in(self.client)
         parent_id = parent_run.id if isinstance(parent_run, Run) else parent_run
         info = self.client.backend.create_run(
             self.info.name,
@@ -214,7 +226,7 @@ class Project:
         """Store ``data`` (a pandas DataFrame, a pyarrow Table, or a .csv/.parquet/.jsonl path or URL) as a new
         version of dataset ``name``; content equal to an existing version returns that version. Inside a run's
         ``with`` block the version is linked to the run."""
-        run = active_run()
+        run = _run_in(self.client)
         info = self.client.backend.log_dataset(
             self.info.name, name, data, stage=stage, source=source, run_id=run.id if run else None
         )
@@ -255,7 +267,7 @@ class Dataset:
 
         Inside a run's ``with`` block or a pipeline step, the lineage graph records the run (and the step) as a
         reader of this version, embedded and remote alike (a server skips it for a ``viewer`` token)."""
-        run = active_run()
+        run = _run_in(self.client)
         if run is None:
             return self.client.backend.load_dataset(self.info.id, as_, columns)
         return self.client.backend.load_dataset(self.info.id, as_, columns, run_id=run.id, step=_pipeline_step())
@@ -282,7 +294,7 @@ class Dataset:
 
     def validate(self, suite: ExpectationSuite, *, raise_on_failure: bool = True) -> ValidationReport:
         """Check ``suite``, store the report; raises ValidationFailed when a rule fails (unless told not to)."""
-        run = active_run()
+        run = _run_in(self.client)
         return self.client.backend.validate_dataset(
             self.info.id, suite, raise_on_failure=raise_on_failure, run_id=run.id if run else None
         )
@@ -297,7 +309,7 @@ class Dataset:
         time_column: str | None = None,
     ) -> dict[str, Dataset]:
         """Deterministic parts stored as ``<name>-train``, ``<name>-validation``, ``<name>-test`` (docs/data.md)."""
-        run = active_run()
+        run = _run_in(self.client)
         parts = self.client.backend.split_dataset(
             self.info.id,
             method=method,
