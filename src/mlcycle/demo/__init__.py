@@ -136,6 +136,7 @@ def _where(console: Console, client: Client, runs: list[Run]) -> None:
         f"mlcycle pipelines runs {PROJECT}",
         f"mlcycle runs list {PROJECT}",
         f"mlcycle runs compare {' '.join(r.id for r in runs)}",
+        *(f"mlcycle lineage {r.id}:model/model.skops" for r in runs[:1]),
         f"mlcycle lifecycle {PROJECT}",
         "mlcycle events --limit 20",
         "mlcycle server --no-auth   # then open http://127.0.0.1:5000/docs",
