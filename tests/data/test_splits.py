@@ -139,3 +139,26 @@ def test_split_versions_are_stored_with_lineage(local_svc: DatasetService, custo
     assert other["train"].version == 2
     two = svc.split(parent, fractions=(0.75, 0.25))
     assert list(two) == ["train", "test"] and two["test"].row_count == 50
+
+
+def test_a_split_that_fails_midway_stores_no_part(
+    local_svc: DatasetService, customers: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlcycle.data import repo
+
+    parent = local_svc.log_dataset(PROJECT, "customers", customers)
+    real_insert = repo.insert_version
+    calls: list[str] = []
+
+    def fail_on_second(conn: object, row: dict[str, object]) -> None:
+        calls.append(str(row["id"]))
+        if len(calls) == 2:
+            raise InvalidInput("disk full (simulated)")
+        real_insert(conn, row)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repo, "insert_version", fail_on_second)
+    with pytest.raises(InvalidInput, match="simulated"):
+        local_svc.split(parent, seed=1)
+    monkeypatch.setattr(repo, "insert_version", real_insert)
+    assert {d.name for d in local_svc.list_datasets(PROJECT)} == {"customers"}  # not even the first part
+    assert set(local_svc.split(parent, seed=1)) == {"train", "validation", "test"}  # and a retry completes

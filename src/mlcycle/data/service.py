@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from mlcycle.artifacts import BlobStore
@@ -86,6 +87,24 @@ class DatasetService:
         Content identical to a version of this dataset (see :mod:`mlcycle.data.hashing`) returns that version
         and stores nothing new.
         """
+        prepared = self._prepare(
+            project, name, data, stage, source, source_kind, run_id, pipeline_run_id, parent_version_id
+        )
+        return self.get_version_by_id(self._commit([prepared])[0])
+
+    def _prepare(
+        self,
+        project: str,
+        name: str,
+        data: Any,
+        stage: str | None,
+        source: str | None,
+        source_kind: str | None,
+        run_id: str | None,
+        pipeline_run_id: str | None,
+        parent_version_id: str | None,
+    ) -> _Prepared:
+        """Everything but the version's rows: checks, hashing, and the Parquet blob when the content is new."""
         check_name(name, "dataset name")
         stage = check_stage(stage, default=DEFAULT_STAGE)
         if source_kind is not None and source_kind not in SOURCE_KINDS:
@@ -101,8 +120,8 @@ class DatasetService:
             found = repo.version_by_hash(conn, ds.id, digest) if ds is not None else None
             reuse = repo.any_version_by_hash(conn, digest) if found is None else None
         if found is not None:
-            self._link(found.id, run_id, pipeline_run_id)
-            return self.get_version_by_id(found.id)
+            links = {"run_id": run_id, "pipeline_run_id": pipeline_run_id}
+            return _Prepared(project_id, name, str(found.id), links)
         if reuse is not None and self.blobs.exists(reuse.blob_digest):
             blob = reuse.blob_digest
             columns = [ColumnSchema.model_validate(c) for c in json.loads(reuse.schema_json)]
@@ -126,7 +145,7 @@ class DatasetService:
             "created_at": now_ms(),
             "created_by": self.user,
         }
-        return self.get_version_by_id(self._insert(project_id, name, row))
+        return _Prepared(project_id, name, None, row)
 
     def _write(self, table: pa.Table) -> tuple[str, list[ColumnSchema], dict[str, ColumnProfile]]:
         """Parquet to the blob store in a worker thread while this thread profiles (both release the GIL)."""
@@ -136,36 +155,44 @@ class DatasetService:
             ref = written.result()
         return ref.digest, infer_schema(table, profile), profile
 
-    def _insert(self, project_id: str, name: str, row: dict[str, Any]) -> str:
-        """Insert the version as the dataset's next number; a concurrent writer of the same content wins."""
+    def _commit(self, items: list[_Prepared]) -> list[str]:
+        """Insert the prepared versions (each as its dataset's next number) and their edges and events, all in
+        one transaction; content a concurrent writer stored first is linked instead."""
         for attempt in range(WRITE_ATTEMPTS):
             try:
                 with self.store.write() as conn:
-                    ds = repo.dataset_row(conn, project_id, name)
-                    dataset_id = ds.id if ds is not None else self._new_dataset(conn, project_id, name)
-                    repo.lock_dataset(conn, dataset_id)
-                    existing = repo.version_by_hash(conn, dataset_id, row["content_hash"])
-                    if existing is not None:  # stored meanwhile by another writer: still link this run to it
-                        add_edges(conn, _edges(existing.id, None, row["run_id"], row["pipeline_run_id"]))
-                        return str(existing.id)
-                    number = repo.next_version(conn, dataset_id)
-                    repo.insert_version(conn, {**row, "dataset_id": dataset_id, "version": number})
-                    add_edges(conn, _edges(row["id"], row["parent_version_id"], row["run_id"], row["pipeline_run_id"]))
-                    record_event(
-                        conn,
-                        user=self.user,
-                        entity_type="dataset_version",
-                        entity_id=row["id"],
-                        action="created",
-                        project_id=project_id,
-                        stage=row["stage"],
-                        payload={"dataset": name, "version": number, **{k: row[k] for k in _EVENT_FIELDS}},
-                    )
-                    return str(row["id"])
+                    return [self._insert_in(conn, item) for item in items]
             except Conflict:
                 if attempt == WRITE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _insert_in(self, conn: Connection, item: _Prepared) -> str:
+        row = item.row
+        if item.found_id is not None:  # known content: only link the run that logged it again
+            add_edges(conn, _edges(item.found_id, None, row["run_id"], row["pipeline_run_id"]))
+            return item.found_id
+        ds = repo.dataset_row(conn, item.project_id, item.name)
+        dataset_id = ds.id if ds is not None else self._new_dataset(conn, item.project_id, item.name)
+        repo.lock_dataset(conn, dataset_id)
+        existing = repo.version_by_hash(conn, dataset_id, row["content_hash"])
+        if existing is not None:  # stored meanwhile by another writer: still link this run to it
+            add_edges(conn, _edges(existing.id, None, row["run_id"], row["pipeline_run_id"]))
+            return str(existing.id)
+        number = repo.next_version(conn, dataset_id)
+        repo.insert_version(conn, {**row, "dataset_id": dataset_id, "version": number})
+        add_edges(conn, _edges(row["id"], row["parent_version_id"], row["run_id"], row["pipeline_run_id"]))
+        record_event(
+            conn,
+            user=self.user,
+            entity_type="dataset_version",
+            entity_id=row["id"],
+            action="created",
+            project_id=item.project_id,
+            stage=row["stage"],
+            payload={"dataset": item.name, "version": number, **{k: row[k] for k in _EVENT_FIELDS}},
+        )
+        return str(row["id"])
 
     def _new_dataset(self, conn: Connection, project_id: str, name: str) -> str:
         dataset_id = new_id()
@@ -175,14 +202,6 @@ class DatasetService:
         )
         return dataset_id
 
-    def _link(self, version_id: str, run_id: str | None, pipeline_run_id: str | None) -> None:
-        """A run that logs content stored before still gets its lineage edge (and nothing else)."""
-        edges = _edges(version_id, None, run_id, pipeline_run_id)
-        if edges:
-            with self.store.write() as conn:
-                add_edges(conn, edges)
-
-    # ---- reading -------------------------------------------------------------------------------------------
     def get_version(self, project: str, name: str, version: VersionRef = "latest") -> DatasetVersion:
         """A version by number (3 or "v3"), "latest", or tag."""
         project_id = self._project_id(project)
@@ -398,19 +417,22 @@ class DatasetService:
         how = f"method={method} fractions={'/'.join(f'{f:g}' for f in fractions)} seed={seed}"
         how += f" stratify_by={stratify_by}" if method == "stratified" else ""
         how += f" time_column={time_column}" if method == "time" else ""
-        return {
-            part: self.log_dataset(
+        prepared = [
+            self._prepare(
                 v.project_id,
                 f"{v.dataset}-{part}",
                 table,
-                stage=PREPARATION_STAGE,
-                source=f"{v.ref} {part}: {how}",
-                source_kind="split",
-                run_id=run_id,
-                parent_version_id=v.id,
+                PREPARATION_STAGE,
+                f"{v.ref} {part}: {how}",
+                "split",
+                run_id,
+                None,
+                v.id,
             )
             for part, table in parts.items()
-        }
+        ]
+        ids = self._commit(prepared)  # every part, or none of them
+        return {part: self.get_version_by_id(i) for part, i in zip(parts, ids, strict=True)}
 
     # ---- helpers -------------------------------------------------------------------------------------------
     def _project_id(self, project: str) -> str:
@@ -450,6 +472,16 @@ def _check_refs(conn: Connection, run_id: str | None, parent_version_id: str | N
         raise NotFound(f"no run {run_id!r}", hint="pass the id of an existing run")
     if parent_version_id is not None and repo.version_by_id(conn, parent_version_id) is None:
         raise NotFound(f"no dataset version {parent_version_id!r} to derive from")
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A version ready to insert (``row``), or known content (``found_id``; ``row`` holds the run links)."""
+
+    project_id: str
+    name: str
+    found_id: str | None
+    row: dict[str, Any]
 
 
 def _edges(version_id: str, parent: str | None, run_id: str | None, pipeline_run_id: str | None) -> list[Edge]:
