@@ -17,7 +17,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -53,6 +53,27 @@ def check_digest(digest: object) -> str:
             hint="a digest is the sha256 of the content as 64 lowercase hex characters",
         )
     return digest
+
+
+def write_atomically(dest: str | os.PathLike[str], chunks: Iterable[bytes]) -> int:
+    """Write ``chunks`` to a temp file beside ``dest``, fsync it, then rename it into place; returns the size.
+    If anything fails (a chunk iterator that verifies and raises, say), ``dest`` is left as it was."""
+    final = Path(dest)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.part")
+    size = 0
+    try:
+        with open(temp, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                size += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, final)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return size
 
 
 class BlobStore:
@@ -187,22 +208,7 @@ class BlobStore:
 
     def download(self, digest: str, dest_path: str | os.PathLike[str]) -> BlobRef:
         """Write the blob to the local ``dest_path``, atomically: a verified copy or nothing replaces it."""
-        dest = Path(dest_path)
-        chunks = self.open_verified(digest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        temp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.part")
-        size = 0
-        try:
-            with open(temp, "wb") as out:
-                for chunk in chunks:
-                    out.write(chunk)
-                    size += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, dest)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
+        size = write_atomically(dest_path, self.open_verified(digest))
         return BlobRef(digest, size)
 
     def local_path(self, digest: str) -> Path | None:

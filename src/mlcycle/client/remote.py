@@ -17,7 +17,6 @@ import numbers
 import os
 import stat
 import tempfile
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +27,7 @@ import httpx
 import pydantic_core
 
 from mlcycle import __version__
+from mlcycle.artifacts import write_atomically
 from mlcycle.core.errors import IntegrityError, InvalidInput, MlcycleError, ServiceUnavailable
 from mlcycle.core.validation import check_key
 from mlcycle.lifecycle import LifecycleView
@@ -225,21 +225,8 @@ class RemoteBackend:
 
     def download_artifact(self, run_id: str, name: str, dest: Path) -> Path:
         """Write the artifact to ``dest`` atomically: a verified copy or nothing replaces it."""
-        dest = Path(dest)
-        chunks = self.stream_artifact(run_id, name)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        temp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.part")
-        try:
-            with open(temp, "wb") as out:
-                for chunk in chunks:
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, dest)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        return dest
+        write_atomically(dest, self.stream_artifact(run_id, name))
+        return Path(dest)
 
     # ---- events -----------------------------------------------------------------------------------------
     def events(

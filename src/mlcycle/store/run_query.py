@@ -135,8 +135,7 @@ def search_run_ids(
     offset: int = 0,
 ) -> list[str]:
     """Parse, compile and run a search; the ids of the matching runs, in order."""
-    query = build_run_query(project_id, parse_filter(filter_text), parse_order_by(order_by), limit, offset)
-    return list(conn.scalars(query))
+    return list(conn.scalars(_parsed_query(project_id, filter_text, order_by, limit, offset)))
 
 
 def search_run_rows(
@@ -148,8 +147,14 @@ def search_run_rows(
     offset: int = 0,
 ) -> list[Row[Any]]:
     """Like :func:`search_run_ids`, but the matching ``runs`` rows themselves, in order (one query fewer)."""
-    query = build_run_query(project_id, parse_filter(filter_text), parse_order_by(order_by), limit, offset)
+    query = _parsed_query(project_id, filter_text, order_by, limit, offset)
     return list(conn.execute(query.with_only_columns(*runs.c)).all())
+
+
+def _parsed_query(
+    project_id: str | None, filter_text: str | None, order_by: Sequence[str] | None, limit: int, offset: int
+) -> Select[Any]:
+    return build_run_query(project_id, parse_filter(filter_text), parse_order_by(order_by), limit, offset)
 
 
 # ---- conditions -----------------------------------------------------------------------------------------
